@@ -1,0 +1,68 @@
+"""Settings for every deployable, read from ``HUCHU_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EngineName = Literal["auto", "insightface", "dlib"]
+
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password", "token"}
+
+
+class Settings(BaseSettings):
+    """One settings object; every value has a working default for the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="HUCHU_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str | None = None
+    engine: EngineName = "auto"
+    models_dir: Path = Path("./models")
+    inference_url: str | None = None
+    min_det_score: float = Field(0.75, ge=0.0, le=1.0)
+    min_face_px: int = Field(40, ge=1)
+    admin_token: str | None = None
+    recompute_seconds: int = Field(300, ge=0)
+    cors_origins: str | None = None
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    max_image_pixels: int = Field(40_000_000, ge=1)
+    analysis_max_side: int = Field(1600, ge=64)
+    rate_limit_per_minute: int = Field(60, ge=0)
+    url_secret: str | None = None
+    public_base_url: str = ""
+    production: bool = False
+
+    @field_validator("admin_token", "url_secret")
+    @classmethod
+    def _refuse_placeholders(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() in _PLACEHOLDER_SECRETS:
+            raise ValueError("refusing a placeholder secret; set a real random value")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        if not self.cors_origins:
+            return []
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.s3_bucket)
+
+    def check_production(self) -> None:
+        """Refuse to start a production deployment that relies on embedded secrets."""
+        if not self.production:
+            return
+        missing = [name for name, value in (("HUCHU_URL_SECRET", self.url_secret),) if not value]
+        if missing:
+            raise ValueError(f"production mode needs {', '.join(missing)}")

@@ -1,0 +1,137 @@
+"""The ``FaceEngine`` seam and the face record every engine returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+Gender = Literal["female", "male"]
+RGB = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cosine similarities on unit embeddings: same person, and look-alike (graph edge)."""
+
+    same_person: float
+    lookalike: float
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What made an embedding: engine, model ids, dimension, metric and thresholds."""
+
+    engine: str
+    models: tuple[str, ...]
+    embedding_dim: int
+    metric: str
+    thresholds: Thresholds
+
+    @property
+    def model_id(self) -> str:
+        return "+".join(self.models)
+
+    @property
+    def collection(self) -> str:
+        return f"faces_{self.engine}_{self.embedding_dim}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "engine": self.engine,
+            "models": list(self.models),
+            "embedding_dim": self.embedding_dim,
+            "metric": self.metric,
+            "thresholds": {
+                "same_person": self.thresholds.same_person,
+                "lookalike": self.thresholds.lookalike,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face, in the coordinates of the image it was found in."""
+
+    bbox: tuple[float, float, float, float]
+    kps: tuple[tuple[float, float], ...]
+    det_score: float
+    landmarks: tuple[tuple[float, float], ...]
+    gender: Gender | None
+    age: float | None
+    embedding: NDArray[np.float32]
+    engine: str
+    model_id: str
+    face_px: int
+    sharpness: float
+    pose: tuple[float, float, float] | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def scaled(self, factor: float, dx: float = 0.0, dy: float = 0.0) -> Face:
+        """Map coordinates by ``p * factor + (dx, dy)``: back to the original image."""
+
+        def pt(p: tuple[float, float]) -> tuple[float, float]:
+            return (p[0] * factor + dx, p[1] * factor + dy)
+
+        x1, y1, x2, y2 = self.bbox
+        return replace(
+            self,
+            bbox=(x1 * factor + dx, y1 * factor + dy, x2 * factor + dx, y2 * factor + dy),
+            kps=tuple(pt(p) for p in self.kps),
+            landmarks=tuple(pt(p) for p in self.landmarks),
+            face_px=round(self.face_px * factor),
+        )
+
+    def to_json(self, with_embedding: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {
+            "bbox": [round(v, 1) for v in self.bbox],
+            "kps": [[round(x, 1), round(y, 1)] for x, y in self.kps],
+            "det_score": round(self.det_score, 4),
+            "gender": self.gender,
+            "age": None if self.age is None else round(self.age, 1),
+            "landmarks": [[round(x, 1), round(y, 1)] for x, y in self.landmarks],
+            "pose": None if self.pose is None else [round(v, 2) for v in self.pose],
+            "face_px": self.face_px,
+            "sharpness": round(self.sharpness, 2),
+            "engine": self.engine,
+            "model_id": self.model_id,
+        }
+        if with_embedding:
+            out["embedding"] = [float(v) for v in self.embedding]
+        return out
+
+
+class FaceEngine(Protocol):
+    """Finds every face in an RGB image with its embedding and attributes."""
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def detect(self, rgb: RGB) -> list[Face]:
+        """Every face in ``rgb`` (coordinates of ``rgb``), unfiltered by score."""
+        ...
+
+
+def l2_normalise(v: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Unit length in float32, the form every vector is stored in."""
+    v = np.asarray(v, dtype=np.float64)
+    n = float(np.linalg.norm(v))
+    if n == 0.0 or not np.isfinite(n):
+        return np.zeros(v.shape, dtype=np.float32)
+    return (v / n).astype(np.float32)
+
+
+def sharpness(rgb: RGB, bbox: tuple[float, float, float, float]) -> float:
+    """Variance of the Laplacian over the face box: a blur signal."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x1, y1, x2, y2 = (round(v) for v in bbox)
+    x1, y1 = max(0, x1), max(0, y1)
+    x2, y2 = min(w, x2), min(h, y2)
+    if x2 - x1 < 3 or y2 - y1 < 3:
+        return 0.0
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())

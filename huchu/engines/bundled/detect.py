@@ -1,0 +1,53 @@
+"""Stage 1: dlib's HOG face detector with a calibrated [0, 1] score."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+# HOG margins are SVM distances, not probabilities. We map them with a logistic
+# curve fitted so that the product's 0.75 gate sits at margin 0.10: between the
+# highest false-positive margin (-0.05) and the lowest true-face margin (0.21)
+# seen on the calibration photos (docs/engines.md, "Detection score").
+MARGIN_AT_HALF = -0.175
+MARGIN_SLOPE = 4.0
+# Candidates down to this margin are kept so the product can show them as rejected.
+CANDIDATE_MARGIN = -0.3
+# Below this longer side, upsample once so faces down to ~40 px are found.
+UPSAMPLE_BELOW_PX = 640
+
+
+def calibrated_score(margin: float) -> float:
+    return 1.0 / (1.0 + math.exp(-MARGIN_SLOPE * (margin - MARGIN_AT_HALF)))
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[int, int, int, int]  # left, top, right, bottom (inclusive, dlib's)
+    margin: float
+
+    @property
+    def score(self) -> float:
+        return calibrated_score(self.margin)
+
+
+class HogDetector:
+    """Frontal faces, with scores; one instance is cheap and stateless."""
+
+    def __init__(self) -> None:
+        import dlib
+
+        self._dlib = dlib
+        self._detector = dlib.get_frontal_face_detector()
+
+    def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
+        upsample = 1 if max(rgb.shape[:2]) <= UPSAMPLE_BELOW_PX else 0
+        rects, margins, _ = self._detector.run(rgb, upsample, CANDIDATE_MARGIN)
+        found = [
+            Detection((r.left(), r.top(), r.right(), r.bottom()), float(m))
+            for r, m in zip(rects, margins, strict=True)
+        ]
+        return sorted(found, key=lambda d: -d.margin)

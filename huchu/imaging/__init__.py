@@ -1,0 +1,1 @@
+"""Image decoding, resizing and encoding shared by every caller."""

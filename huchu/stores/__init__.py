@@ -1,0 +1,1 @@
+"""Object storage (images) and the vector store (faces, photos), behind small interfaces."""

@@ -1,0 +1,174 @@
+"""``ObjectStore``: files under the data dir, or any S3-compatible bucket."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from huchu.errors import NotFound, Unavailable
+
+
+class ObjectStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def delete(self, keys: list[str]) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str) -> list[str]: ...
+    def url(self, key: str, expires: int = 3600) -> str: ...
+    def ping(self) -> None: ...
+
+
+class UrlSigner:
+    """HMAC-signed, expiring ``/files/...`` URLs for the local store."""
+
+    def __init__(self, secret: bytes, base: str = "") -> None:
+        self._secret = secret
+        self._base = base.rstrip("/")
+
+    def sign(self, key: str, expires: int) -> str:
+        exp = int(time.time()) + expires
+        exp -= exp % 600  # stable for ten minutes so browsers can cache
+        exp += 600
+        sig = self._mac(key, exp)
+        return f"{self._base}/files/{quote(key)}?exp={exp}&sig={sig}"
+
+    def verify(self, key: str, exp: int, sig: str) -> bool:
+        return exp >= time.time() and hmac.compare_digest(sig, self._mac(key, exp))
+
+    def _mac(self, key: str, exp: int) -> str:
+        return hmac.new(self._secret, f"{key}\n{exp}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class LocalObjectStore:
+    """Files under ``root``; writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path, signer: UrlSigner) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.signer = signer
+
+    def _path(self, key: str) -> Path:
+        p = (self.root / key).resolve()
+        if self.root.resolve() not in p.parents:
+            raise NotFound(f"no object {key!r}")
+        return p
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        p = self._path(key)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, p)
+        except OSError as exc:
+            raise Unavailable(f"object store write failed: {exc.strerror}") from exc
+
+    def get(self, key: str) -> bytes:
+        p = self._path(key)
+        try:
+            return p.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no object {key!r}") from None
+        except OSError as exc:
+            raise Unavailable(f"object store read failed: {exc.strerror}") from exc
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                self._path(key).unlink(missing_ok=True)
+            except OSError as exc:
+                raise Unavailable(f"object store delete failed: {exc.strerror}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.root
+        return sorted(
+            str(p.relative_to(base))
+            for p in base.rglob("*")
+            if p.is_file()
+            and not p.name.startswith(".tmp-")
+            and str(p.relative_to(base)).startswith(prefix)
+        )
+
+    def url(self, key: str, expires: int = 3600) -> str:
+        return self.signer.sign(key, expires)
+
+    def ping(self) -> None:
+        if not os.access(self.root, os.W_OK):
+            raise Unavailable(f"object folder {self.root} is not writable")
+
+
+class S3ObjectStore:
+    """S3 API through boto3: MinIO, AWS or moto; presigned GET URLs."""
+
+    def __init__(self, client: Any, bucket: str, public_client: Any | None = None) -> None:
+        self._s3 = client
+        self._presign = public_client or client
+        self.bucket = bucket
+
+    def _call(self, what: str, fn: Any, **kw: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(Bucket=self.bucket, **kw)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise NotFound(f"no object {kw.get('Key')!r}") from None
+            raise Unavailable(f"object store {what} failed: {code}") from exc
+        except BotoCoreError as exc:
+            raise Unavailable(f"object store {what} failed: {exc.__class__.__name__}") from exc
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._call("write", self._s3.put_object, Key=key, Body=data, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        body = self._call("read", self._s3.get_object, Key=key)["Body"]
+        return bytes(body.read())
+
+    def delete(self, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):
+            chunk = [{"Key": k} for k in keys[i : i + 1000]]
+            if chunk:
+                self._call(
+                    "delete", self._s3.delete_objects, Delete={"Objects": chunk, "Quiet": True}
+                )
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("read", self._s3.head_object, Key=key)
+            return True
+        except NotFound:
+            return False
+
+    def list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        token: str | None = None
+        while True:
+            kw: dict[str, Any] = {"Prefix": prefix}
+            if token:
+                kw["ContinuationToken"] = token
+            page = self._call("list", self._s3.list_objects_v2, **kw)
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return sorted(keys)
+            token = page.get("NextContinuationToken")
+
+    def url(self, key: str, expires: int = 3600) -> str:
+        return str(
+            self._presign.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+            )
+        )
+
+    def ping(self) -> None:
+        self._call("ping", self._s3.head_bucket)
