@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import labels, pairs, photos, sample_dir, timed  # noqa: E402
-from huchu.analysis import analyze_bytes  # noqa: E402
-from huchu.engines.bundled import BundledEngine  # noqa: E402
-from huchu.inference.local import EngineSpec, _worker_analyze, _worker_init  # noqa: E402
+from benchmarks.common import labels, pairs, photos, sample_dir, timed
+from huchu.analysis import analyze_bytes
+from huchu.engines.bundled import BundledEngine
+from huchu.inference.local import EngineSpec, _worker_analyze, _worker_init
 
 
 class RawBaseline:
@@ -49,7 +49,9 @@ class RawBaseline:
         img = Image.open(io.BytesIO(data)).convert("RGB")
         if max(img.size) > 1600:
             s = 1600 / max(img.size)
-            img = img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS)
+            img = img.resize(
+                (round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS
+            )
         rgb = np.asarray(img)
         rects = self.det(rgb, 1 if max(rgb.shape[:2]) <= 640 else 0)
         shapes = self.dlib.full_object_detections()

@@ -19,6 +19,7 @@ PAYLOAD_INDEXES = {
     "photo_id": "keyword",
     "owner_hash": "keyword",
     "created_ts": "float",
+    "content_hash": "keyword",
 }
 
 

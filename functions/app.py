@@ -1,0 +1,117 @@
+"""The shape every function shares: errors, CORS, body limits, a Mangum handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from functions import errors
+from huchu.config import Settings
+from huchu.errors import TooLarge
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Multipart framing and the small form fields around the file.
+FORM_OVERHEAD = 64 * 1024
+
+
+class BodyLimit:
+    """413 as soon as a body passes the limit: by Content-Length, or while streaming."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes + FORM_OVERHEAD
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _too_large(scope, send)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise TooLarge("the upload is larger than the limit")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    from starlette.requests import Request
+
+    response = errors.error_response(
+        Request(scope), 413, "too_large", "the upload is larger than the limit"
+    )
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    origins = settings.cors_origin_list
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "HX-Request",
+                "HX-Current-URL",
+                "HX-Target",
+                "HX-Trigger",
+                "HX-Trigger-Name",
+                "HX-Boosted",
+                "HX-Prompt",
+                "HX-History-Restore-Request",
+                "X-Huchu-Owner",
+                "Authorization",
+                "Content-Type",
+            ],
+            expose_headers=[
+                "HX-Trigger",
+                "HX-Trigger-After-Swap",
+                "HX-Trigger-After-Settle",
+                "HX-Redirect",
+                "HX-Location",
+                "HX-Push-Url",
+                "HX-Replace-Url",
+                "HX-Refresh",
+                "HX-Reswap",
+                "HX-Retarget",
+            ],
+            max_age=600,
+        )
+
+
+def create_app(
+    title: str, routers: Sequence[APIRouter], settings: Settings | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title=title, version="1")
+    errors.install(app)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    add_cors(app, settings)
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Any:
+    from mangum import Mangum
+
+    return Mangum(app, lifespan="off")

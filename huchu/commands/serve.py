@@ -1,0 +1,43 @@
+"""``huchu serve``: the embedded app in one process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from huchu.config import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from functions.embedded import create_embedded_app
+    from huchu.context import build_context
+
+    workers = args.workers or min(os.cpu_count() or 1, 4)
+    base = settings.public_base_url or ""
+    settings = settings.model_copy(update={"public_base_url": base})
+    ctx = build_context(settings, workers=workers)
+    site = _site(settings)
+    app = create_embedded_app(ctx, site_dir=site)
+    print(
+        f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
+        f"engine {ctx.inference.info.engine}, {workers} analysis workers)"
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        ctx.inference.close()
+    return 0
+
+
+def _site(settings: Settings):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    try:
+        from frontend.build import build_site
+    except ImportError:
+        return None
+    out = Path(settings.data_dir) / "site"
+    build_site(out, api_url="")
+    return out

@@ -1,0 +1,174 @@
+"""Read paths: photos and faces with cursors, details, look-alikes and a face's graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from huchu.context import Context
+from huchu.errors import BadRequest, NoFace, NotFound
+from huchu.photos import owner as owners
+from huchu.photos.records import face_json, photo_json
+from huchu.stores.ids import is_id
+from huchu.stores.vectors import Point
+
+
+def _cursor(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if not is_id(value):
+        raise BadRequest("cursor is not valid")
+    return value
+
+
+def list_photos(
+    ctx: Context, event: str, limit: int, cursor: str | None, owner_token: str | None, mine: bool
+) -> dict[str, Any]:
+    match: dict[str, Any] = {"event": event}
+    if mine:
+        if not owner_token:
+            raise BadRequest("mine=true needs the X-Huchu-Owner header")
+        match["owner_hash"] = owners.hash_token(owner_token)
+    points, nxt = ctx.vectors.scroll(ctx.photos, match, limit, _cursor(cursor))
+    return {"items": [photo_json(ctx, p.payload) for p in points], "next_cursor": nxt}
+
+
+def get_photo_payload(ctx: Context, photo_id: str) -> dict[str, Any]:
+    if not is_id(photo_id):
+        raise NotFound("no such photo")
+    found = ctx.vectors.retrieve(ctx.photos, [photo_id])
+    if not found:
+        raise NotFound("no such photo")
+    return found[0].payload
+
+
+def get_photo(ctx: Context, photo_id: str) -> dict[str, Any]:
+    return photo_json(ctx, get_photo_payload(ctx, photo_id))
+
+
+def list_faces(
+    ctx: Context,
+    event: str,
+    gender: str | None,
+    limit: int,
+    cursor: str | None,
+    owner_token: str | None = None,
+    mine: bool = False,
+) -> dict[str, Any]:
+    match: dict[str, Any] = {"event": event, "gender": gender}
+    if mine:
+        if not owner_token:
+            raise BadRequest("mine=true needs the X-Huchu-Owner header")
+        match["owner_hash"] = owners.hash_token(owner_token)
+    points, nxt = ctx.vectors.scroll(ctx.faces, match, limit, _cursor(cursor))
+    return {"items": [face_json(ctx, p.payload) for p in points], "next_cursor": nxt}
+
+
+def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
+    if not is_id(face_id):
+        raise NotFound("no such face")
+    found = ctx.vectors.retrieve(ctx.faces, [face_id], vectors=vectors)
+    if not found:
+        raise NotFound("no such face")
+    return found[0]
+
+
+def get_face(ctx: Context, face_id: str) -> dict[str, Any]:
+    p = _face_point(ctx, face_id)
+    out = face_json(ctx, p.payload)
+    out["photo"] = get_photo(ctx, p.payload["photo_id"])
+    return out
+
+
+def _similar_points(
+    ctx: Context,
+    vector: list[float],
+    event: str,
+    limit: int,
+    min_score: float | None,
+    exclude: str | None,
+) -> list[Point]:
+    hits = ctx.vectors.search(ctx.faces, vector, {"event": event}, limit + 1, min_score)
+    return [h for h in hits if h.id != exclude][:limit]
+
+
+def similar(ctx: Context, face_id: str, limit: int, min_score: float | None) -> dict[str, Any]:
+    p = _face_point(ctx, face_id, vectors=True)
+    assert p.vector is not None
+    hits = _similar_points(ctx, p.vector, p.payload["event"], limit, min_score, face_id)
+    return {
+        "face_id": face_id,
+        "items": [
+            {
+                "face": face_json(ctx, h.payload),
+                "score": round(float(h.score or 0.0), 4),
+                "same_photo": h.payload["photo_id"] == p.payload["photo_id"],
+            }
+            for h in hits
+        ],
+    }
+
+
+def graph(ctx: Context, face_id: str, min_score: float | None, limit: int) -> dict[str, Any]:
+    """The face, its look-alikes above ``min_score``, and every edge among them."""
+    threshold = ctx.inference.info.thresholds.lookalike if min_score is None else min_score
+    p = _face_point(ctx, face_id, vectors=True)
+    assert p.vector is not None
+    hits = _similar_points(ctx, p.vector, p.payload["event"], limit, threshold, face_id)
+    members = [p, *ctx.vectors.retrieve(ctx.faces, [h.id for h in hits], vectors=True)]
+    nodes = [
+        {
+            "id": m.id,
+            "portrait_url": ctx.url(m.payload.get("portrait_key")),
+            "gender": m.payload.get("gender"),
+            "label": f"#{m.payload['index']}",
+            "photo_id": m.payload["photo_id"],
+        }
+        for m in members
+    ]
+    mat = np.asarray([m.vector for m in members], dtype=np.float32)
+    sims = mat @ mat.T
+    edges = [
+        {"source": members[i].id, "target": members[j].id, "score": round(float(sims[i, j]), 4)}
+        for i in range(len(members))
+        for j in range(i + 1, len(members))
+        if sims[i, j] >= threshold
+    ]
+    return {"nodes": nodes, "edges": edges, "min_score": threshold}
+
+
+async def lookalikes(
+    ctx: Context, data: bytes, event: str, limit: int, min_score: float | None
+) -> dict[str, Any]:
+    """Look-alikes for the largest face of a photo that is never stored."""
+    analysis = await ctx.inference.analyze(data)
+    s = ctx.settings
+    faces = [
+        f for f in analysis.faces if f.det_score >= s.min_det_score and f.face_px >= s.min_face_px
+    ]
+    if not faces:
+        raise NoFace("no face was found that passes the detection gate")
+    face = max(faces, key=lambda f: f.face_px)
+    hits = _similar_points(ctx, [float(v) for v in face.embedding], event, limit, min_score, None)
+    return {
+        "face_id": None,
+        "face": {"bbox": [round(v, 1) for v in face.bbox], "gender": face.gender, "age": face.age},
+        "items": [
+            {
+                "face": face_json(ctx, h.payload),
+                "score": round(float(h.score or 0.0), 4),
+                "same_photo": False,
+            }
+            for h in hits
+        ],
+    }
+
+
+def engine_info(ctx: Context) -> dict[str, Any]:
+    return ctx.inference.info.as_dict() | {"backend": ctx.inference.backend}
+
+
+def face_embedding(ctx: Context, face_id: str) -> dict[str, Any]:
+    p = _face_point(ctx, face_id, vectors=True)
+    return {"face_id": face_id, "engine": p.payload.get("engine"), "embedding": p.vector}

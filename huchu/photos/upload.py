@@ -1,0 +1,183 @@
+"""The upload use case: analyse, gate, draw, store everything or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from huchu.analysis import Analysis
+from huchu.context import Context
+from huchu.engines.base import RGB, Face
+from huchu.errors import HuchuError, NoFace, Unavailable
+from huchu.imaging.decode import decode_image, encode_jpeg
+from huchu.photos import owner as owners
+from huchu.photos.annotate import Mark, annotate
+from huchu.photos.portrait import card
+from huchu.photos.records import now, photo_json
+from huchu.stores.ids import new_id
+from huchu.stores.vectors import Point
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    data: bytes
+    event: str
+    title: str | None
+    owner_token: str | None
+
+
+@dataclass(frozen=True)
+class Gate:
+    min_score: float
+    min_px: int
+
+    def reason(self, face: Face) -> str | None:
+        if face.det_score < self.min_score:
+            return "low_score"
+        if face.face_px < self.min_px:
+            return "too_small"
+        return None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def upload_photo(ctx: Context, req: UploadRequest) -> dict[str, Any]:
+    """Store the photo and its accepted faces; answer the contract's 201 body."""
+    analysis = await ctx.inference.analyze(req.data)
+    gate = Gate(ctx.settings.min_det_score, ctx.settings.min_face_px)
+    if not any(gate.reason(f) is None for f in analysis.faces):
+        raise NoFace("no face was found that passes the detection gate")
+    token = req.owner_token or owners.new_token()
+    decoded = await asyncio.to_thread(decode_image, req.data, ctx.settings.max_image_pixels)
+    plan = await asyncio.to_thread(_plan, ctx, req, analysis, decoded.rgb, gate, token)
+    await asyncio.to_thread(_commit, ctx, plan)
+    body = photo_json(ctx, plan.photo.payload)
+    if req.owner_token is None:
+        body["owner_token"] = token
+    return body
+
+
+@dataclass
+class Plan:
+    objects: list[tuple[str, bytes]]
+    faces: list[Point]
+    photo: Point
+
+
+def _plan(
+    ctx: Context, req: UploadRequest, analysis: Analysis, rgb: RGB, gate: Gate, token: str
+) -> Plan:
+    photo_id = new_id()
+    created_at, ts = now()
+    prefix = f"events/{req.event}/photos/{photo_id}"
+    owner_hash = owners.hash_token(token)
+    objects: list[tuple[str, bytes]] = [(f"{prefix}/original.jpg", encode_jpeg(rgb))]
+    marks, face_rows, points = [], [], []
+    for index, face in enumerate(analysis.faces):
+        reason = gate.reason(face)
+        accepted = reason is None
+        marks.append(Mark(index, face.bbox, face.gender, accepted))
+        row: dict[str, Any] = {
+            "face_id": None,
+            "index": index,
+            "bbox": [round(v, 1) for v in face.bbox],
+            "det_score": round(face.det_score, 4),
+            "gender": face.gender,
+            "age": None if face.age is None else round(face.age, 1),
+            "accepted": accepted,
+            "reason": reason,
+            "portrait_key": None,
+        }
+        if accepted:
+            face_id = new_id()
+            portrait_key = f"{prefix}/faces/{face_id}.jpg"
+            objects.append((portrait_key, encode_jpeg(card(rgb, face, req.event, index), 88)))
+            row.update(face_id=face_id, portrait_key=portrait_key)
+            points.append(
+                Point(
+                    id=face_id,
+                    vector=[float(v) for v in face.embedding],
+                    payload={
+                        **{k: row[k] for k in ("face_id", "index", "det_score", "gender", "age")},
+                        "photo_id": photo_id,
+                        "event": req.event,
+                        "owner_hash": owner_hash,
+                        "created_at": created_at,
+                        "created_ts": ts,
+                        "portrait_key": portrait_key,
+                        "image_key": f"{prefix}/original.jpg",
+                        "bbox": row["bbox"],
+                        "kps": [[round(x, 2), round(y, 2)] for x, y in face.kps],
+                        "landmarks": [[round(x, 2), round(y, 2)] for x, y in face.landmarks],
+                        "face_px": face.face_px,
+                        "sharpness": round(face.sharpness, 2),
+                        "engine": face.engine,
+                        "model_id": face.model_id,
+                    },
+                )
+            )
+        face_rows.append(row)
+    annotated = annotate(rgb, marks)
+    objects.insert(1, (f"{prefix}/annotated.jpg", encode_jpeg(annotated, 85)))
+    photo = Point(
+        id=photo_id,
+        vector=[1.0],
+        payload={
+            "photo_id": photo_id,
+            "event": req.event,
+            "title": req.title,
+            "created_at": created_at,
+            "created_ts": ts,
+            "owner_hash": owner_hash,
+            "image_key": f"{prefix}/original.jpg",
+            "annotated_key": f"{prefix}/annotated.jpg",
+            "width": analysis.width,
+            "height": analysis.height,
+            "content_hash": content_hash(req.data),
+            "engine": analysis.engine.engine,
+            "faces": face_rows,
+        },
+    )
+    return Plan(objects=objects, faces=points, photo=photo)
+
+
+def _commit(ctx: Context, plan: Plan) -> None:
+    """Objects first, then face vectors, then the photo record; undo all on failure."""
+    written: list[str] = []
+    vectors_written = False
+    try:
+        for key, data in plan.objects:
+            ctx.objects.put(key, data, "image/jpeg")
+            written.append(key)
+        faces = ctx.faces
+        vectors_written = True
+        ctx.vectors.upsert(faces, plan.faces)
+        ctx.vectors.upsert(ctx.photos, [plan.photo])
+    except Exception as exc:
+        _undo(ctx, written, plan if vectors_written else None)
+        if isinstance(exc, Unavailable):
+            raise
+        if isinstance(exc, HuchuError):
+            raise Unavailable(exc.message) from exc
+        log.exception("upload failed; rolled back")
+        raise Unavailable("storage failed; nothing was stored") from exc
+
+
+def _undo(ctx: Context, keys: list[str], plan: Plan | None) -> None:
+    try:
+        if plan is not None:
+            ctx.vectors.delete(ctx.photos, [plan.photo.id])
+            ctx.vectors.delete(ctx.faces, [p.id for p in plan.faces])
+    except Exception:
+        log.exception("rollback of vectors failed")
+    try:
+        ctx.objects.delete(keys)
+    except Exception:
+        log.exception("rollback of objects failed: %s", keys)
