@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"engine {ctx.inference.info.engine}, {workers} analysis workers)"
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         ctx.inference.close()
     return 0

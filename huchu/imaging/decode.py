@@ -116,5 +116,5 @@ def downscale(rgb: RGB, max_side: int) -> tuple[RGB, float]:
 def encode_jpeg(rgb: RGB, quality: int = 90) -> bytes:
     """Re-encode as a clean JPEG: no EXIF, no GPS, no ICC, no comments."""
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, optimize=True)
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()

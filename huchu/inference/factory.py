@@ -20,5 +20,5 @@ def engine_spec(settings: Settings) -> EngineSpec:
 
 def build_inference(settings: Settings, workers: int = 1) -> Inference:
     if settings.inference_url:
-        return HttpInference(settings.inference_url)
+        return HttpInference(settings.inference_url, max_pixels=settings.max_image_pixels)
     return LocalInference(engine_spec(settings), workers=workers)

@@ -11,6 +11,7 @@ from pathlib import Path
 from huchu.analysis import Analysis, analyze_bytes
 from huchu.engines.base import EngineInfo, FaceEngine
 from huchu.engines.factory import build_engine
+from huchu.photos.render import Rendered, RenderSpec, analyze_and_render
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ def _worker_analyze(data: bytes) -> Analysis:
     s = _worker_spec
     return analyze_bytes(
         _worker_engine, data, max_side=s.max_side, min_score=s.min_score, max_pixels=s.max_pixels
+    )
+
+
+def _worker_analyze_render(data: bytes, rspec: RenderSpec) -> tuple[Analysis, Rendered | None]:
+    assert _worker_engine is not None and _worker_spec is not None
+    s = _worker_spec
+    return analyze_and_render(
+        _worker_engine, data, rspec, max_side=s.max_side, max_pixels=s.max_pixels
     )
 
 
@@ -91,6 +100,23 @@ class LocalInference:
         if self._procs is not None:
             return await loop.run_in_executor(self._procs, _worker_analyze, data)
         return await loop.run_in_executor(self._threads, self.analyze_sync, data)
+
+    def analyze_and_render_sync(
+        self, data: bytes, rspec: RenderSpec
+    ) -> tuple[Analysis, Rendered | None]:
+        s = self.spec
+        with self._lock:
+            return analyze_and_render(
+                self._engine, data, rspec, max_side=s.max_side, max_pixels=s.max_pixels
+            )
+
+    async def analyze_and_render(
+        self, data: bytes, spec: RenderSpec
+    ) -> tuple[Analysis, Rendered | None]:
+        loop = asyncio.get_running_loop()
+        if self._procs is not None:
+            return await loop.run_in_executor(self._procs, _worker_analyze_render, data, spec)
+        return await loop.run_in_executor(self._threads, self.analyze_and_render_sync, data, spec)
 
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)

@@ -10,6 +10,7 @@ from huchu.analysis import Analysis
 from huchu.engines.base import EngineInfo
 from huchu.errors import HuchuError, Unavailable
 from huchu.inference.wire import analysis_from_wire, info_from_wire
+from huchu.photos.render import Rendered, RenderSpec, render_bytes
 
 _ERRORS: dict[str, type[HuchuError]] = {}
 
@@ -29,8 +30,9 @@ class HttpInference:
 
     backend = "ray-serve"
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, timeout: float = 60.0, max_pixels: int = 40_000_000) -> None:
         self.url = url.rstrip("/")
+        self.max_pixels = max_pixels
         self._timeout = timeout
         self._clients: dict[int, httpx.AsyncClient] = {}
         self._info: EngineInfo | None = None
@@ -74,6 +76,15 @@ class HttpInference:
             cls = _error_types().get(err.get("code", ""), Unavailable)
             raise cls(err.get("message", f"inference failed with HTTP {r.status_code}"))
         return analysis_from_wire(body)
+
+    async def analyze_and_render(
+        self, data: bytes, spec: RenderSpec
+    ) -> tuple[Analysis, Rendered | None]:
+        import asyncio
+
+        analysis = await self.analyze(data)
+        rendered = await asyncio.to_thread(render_bytes, data, analysis, spec, self.max_pixels)
+        return analysis, rendered
 
     def close(self) -> None:
         pass

@@ -10,13 +10,10 @@ from typing import Any
 
 from huchu.analysis import Analysis
 from huchu.context import Context
-from huchu.engines.base import RGB, Face
 from huchu.errors import HuchuError, NoFace, Unavailable
-from huchu.imaging.decode import decode_image, encode_jpeg
 from huchu.photos import owner as owners
-from huchu.photos.annotate import Mark, annotate
-from huchu.photos.portrait import card
 from huchu.photos.records import now, photo_json
+from huchu.photos.render import Rendered, RenderSpec
 from huchu.stores.ids import new_id
 from huchu.stores.vectors import Point
 
@@ -31,32 +28,18 @@ class UploadRequest:
     owner_token: str | None
 
 
-@dataclass(frozen=True)
-class Gate:
-    min_score: float
-    min_px: int
-
-    def reason(self, face: Face) -> str | None:
-        if face.det_score < self.min_score:
-            return "low_score"
-        if face.face_px < self.min_px:
-            return "too_small"
-        return None
-
-
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 async def upload_photo(ctx: Context, req: UploadRequest) -> dict[str, Any]:
     """Store the photo and its accepted faces; answer the contract's 201 body."""
-    analysis = await ctx.inference.analyze(req.data)
-    gate = Gate(ctx.settings.min_det_score, ctx.settings.min_face_px)
-    if not any(gate.reason(f) is None for f in analysis.faces):
+    spec = RenderSpec(req.event, ctx.settings.min_det_score, ctx.settings.min_face_px)
+    analysis, rendered = await ctx.inference.analyze_and_render(req.data, spec)
+    if rendered is None:
         raise NoFace("no face was found that passes the detection gate")
     token = req.owner_token or owners.new_token()
-    decoded = await asyncio.to_thread(decode_image, req.data, ctx.settings.max_image_pixels)
-    plan = await asyncio.to_thread(_plan, ctx, req, analysis, decoded.rgb, gate, token)
+    plan = _plan(req, analysis, rendered, spec, token)
     await asyncio.to_thread(_commit, ctx, plan)
     body = photo_json(ctx, plan.photo.payload)
     if req.owner_token is None:
@@ -72,18 +55,20 @@ class Plan:
 
 
 def _plan(
-    ctx: Context, req: UploadRequest, analysis: Analysis, rgb: RGB, gate: Gate, token: str
+    req: UploadRequest, analysis: Analysis, rendered: Rendered, spec: RenderSpec, token: str
 ) -> Plan:
     photo_id = new_id()
     created_at, ts = now()
     prefix = f"events/{req.event}/photos/{photo_id}"
     owner_hash = owners.hash_token(token)
-    objects: list[tuple[str, bytes]] = [(f"{prefix}/original.jpg", encode_jpeg(rgb))]
-    marks, face_rows, points = [], [], []
+    objects: list[tuple[str, bytes]] = [
+        (f"{prefix}/original.jpg", rendered.original),
+        (f"{prefix}/annotated.jpg", rendered.annotated),
+    ]
+    face_rows, points = [], []
     for index, face in enumerate(analysis.faces):
-        reason = gate.reason(face)
+        reason = spec.reason(face)
         accepted = reason is None
-        marks.append(Mark(index, face.bbox, face.gender, accepted))
         row: dict[str, Any] = {
             "face_id": None,
             "index": index,
@@ -98,7 +83,7 @@ def _plan(
         if accepted:
             face_id = new_id()
             portrait_key = f"{prefix}/faces/{face_id}.jpg"
-            objects.append((portrait_key, encode_jpeg(card(rgb, face, req.event, index), 88)))
+            objects.append((portrait_key, rendered.portraits[index]))
             row.update(face_id=face_id, portrait_key=portrait_key)
             points.append(
                 Point(
@@ -124,8 +109,6 @@ def _plan(
                 )
             )
         face_rows.append(row)
-    annotated = annotate(rgb, marks)
-    objects.insert(1, (f"{prefix}/annotated.jpg", encode_jpeg(annotated, 85)))
     photo = Point(
         id=photo_id,
         vector=[1.0],
