@@ -10,7 +10,7 @@ from huchu.engines.base import RGB, Face
 CARD_W, CARD_H = 240, 320
 PHOTO_H = 272
 # Where the eyes land in the portrait (fractions of the photo area).
-EYE_Y, EYE_DX = 0.40, 0.20
+EYE_Y, EYE_DX = 0.42, 0.14
 
 
 def align(rgb: RGB, face: Face, width: int = CARD_W, height: int = PHOTO_H) -> RGB:
