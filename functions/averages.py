@@ -1,29 +1,101 @@
-"""Averages function (the game). Filled in by the game issue; the scheduler hook lives here."""
+"""Averages function: the game's averages, history, leaderboard and scheduled recompute."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from functions.deps import AdminDep, ContextDep
+from functions.fragments import htmx
 from huchu.context import Context
+from huchu.errors import BadRequest
+from huchu.game import recompute as game
+from huchu.photos import validate
 
 log = logging.getLogger("huchu.averages")
 
 router = APIRouter(tags=["averages"])
 
 
+def _cohort(value: str | None) -> str:
+    if value in (None, ""):
+        return "all"
+    if value not in ("female", "male", "all"):
+        raise BadRequest("cohort must be female, male or all")
+    return value
+
+
+@router.get("/api/averages")
+async def averages(request: Request, ctx: ContextDep, event: str | None = None) -> Any:
+    """The current version of the event's averages (empty before the first recompute)."""
+    ev = validate.event(event)
+    body = game.public(await asyncio.to_thread(game.current, ctx, ev), ev)
+    return htmx(request, "fragments/averages.html", {"averages": body}, body)
+
+
+@router.get("/api/averages/history")
+async def history(
+    ctx: ContextDep, event: str | None = None, cohort: str | None = None
+) -> dict[str, Any]:
+    """Every version of a cohort's average, newest first."""
+    return await asyncio.to_thread(game.history, ctx, validate.event(event), _cohort(cohort))
+
+
+@router.get("/api/leaderboard")
+async def leaderboard(
+    request: Request,
+    ctx: ContextDep,
+    event: str | None = None,
+    cohort: str | None = None,
+    limit: int | None = None,
+) -> Any:
+    """Faces ranked by similarity to the cohort's average; rank 1 is the winner."""
+    body = await asyncio.to_thread(
+        game.leaderboard, ctx, validate.event(event), _cohort(cohort), validate.limit(limit, 10)
+    )
+    return htmx(request, "fragments/leaderboard.html", {"board": body}, body)
+
+
+@router.post("/api/averages/recompute")
+async def recompute_now(ctx: ContextDep, _: AdminDep, event: str | None = None) -> dict[str, Any]:
+    """Recompute now (admin)."""
+    return await asyncio.to_thread(game.recompute, ctx, validate.event(event))
+
+
 async def schedule_loop(ctx: Context) -> None:
     """Recompute every ``HUCHU_RECOMPUTE_SECONDS`` in the embedded app."""
     while True:
         await asyncio.sleep(ctx.settings.recompute_seconds)
+        try:
+            await asyncio.to_thread(game.recompute, ctx, "default")
+        except Exception:
+            log.exception("scheduled recompute failed")
 
 
-def _app() -> object:
+def schedule_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """AWS EventBridge Scheduler target (not through Mangum): {"event": "<slug>"}."""
+    from functions.deps import default_context
+
+    ev = validate.event(event.get("event") if isinstance(event, dict) else None)
+    result = game.recompute(default_context(), ev)
+    return {"event": ev, "version": result["version"]}
+
+
+def _app() -> Any:
     from functions.app import create_app, lambda_handler
 
-    return lambda_handler(create_app("Huchu averages", [router]))
+    app = create_app("Huchu averages", [router])
+    asgi = lambda_handler(app)
+
+    def handler(event: dict[str, Any], context: object) -> Any:
+        if isinstance(event, dict) and event.get("huchu") == "recompute":
+            return schedule_handler(event, context)
+        return asgi(event, context)
+
+    return handler
 
 
 handler = _app()

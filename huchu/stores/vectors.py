@@ -31,7 +31,7 @@ class Point:
     score: float | None = None
 
 
-Match = dict[str, Any]  # field -> value (equality); a list value means "any of"
+Match = dict[str, Any]  # field -> value (equality); a list means "any of"; a dict a range
 
 
 class VectorStore(Protocol):
@@ -207,7 +207,9 @@ def _filter(match: Match) -> Any:
     for key, value in match.items():
         if value is None:
             continue
-        if isinstance(value, (list, tuple, set)):
+        if isinstance(value, dict):  # {"gte": x, "lt": y}: a numeric range
+            must.append(qm.FieldCondition(key=key, range=qm.Range(**value)))
+        elif isinstance(value, (list, tuple, set)):
             must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value))))
         else:
             must.append(qm.FieldCondition(key=key, match=qm.MatchValue(value=value)))

@@ -1,0 +1,1 @@
+"""The game: per-cohort average identities, versions, leaderboard."""

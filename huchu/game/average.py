@@ -1,0 +1,120 @@
+"""Per-cohort accumulators: sums of unit embeddings, so adding or removing a face is O(1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+COHORTS = ("female", "male", "all")
+
+
+def cohorts_of(gender: str | None) -> tuple[str, ...]:
+    return ("all", gender) if gender in ("female", "male") else ("all",)
+
+
+@dataclass
+class Accumulator:
+    """Float64 sums; the mean direction, count, mean age and spread follow from them."""
+
+    dim: int
+    total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    count: int = 0
+    age_sum: float = 0.0
+    age_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.total.size == 0:
+            self.total = np.zeros(self.dim, dtype=np.float64)
+
+    def add(self, vector: np.ndarray, age: float | None, sign: int = 1) -> None:
+        v = np.asarray(vector, dtype=np.float64)
+        self.total += sign * v / (np.linalg.norm(v) or 1.0)
+        self.count += sign
+        if age is not None:
+            self.age_sum += sign * float(age)
+            self.age_count += sign
+
+    @property
+    def mean(self) -> np.ndarray:
+        n = float(np.linalg.norm(self.total))
+        return self.total / n if n > 0 else self.total
+
+    @property
+    def spread(self) -> float:
+        """|sum of unit vectors| / count: 1 when all agree, near 0 when they scatter."""
+        return float(np.linalg.norm(self.total) / self.count) if self.count else 0.0
+
+    @property
+    def mean_age(self) -> float | None:
+        return self.age_sum / self.age_count if self.age_count else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total.tolist(),
+            "count": self.count,
+            "age_sum": self.age_sum,
+            "age_count": self.age_count,
+        }
+
+    @classmethod
+    def from_json(cls, dim: int, d: dict[str, Any]) -> Accumulator:
+        return cls(
+            dim,
+            np.asarray(d["total"], dtype=np.float64),
+            int(d["count"]),
+            float(d["age_sum"]),
+            int(d["age_count"]),
+        )
+
+
+@dataclass
+class GameState:
+    """What a recompute carries forward: accumulators, members and the watermark."""
+
+    dim: int
+    cohorts: dict[str, Accumulator]
+    members: set[str] = field(default_factory=set)
+    watermark: float = 0.0
+    version: int = 0
+
+    @classmethod
+    def empty(cls, dim: int) -> GameState:
+        return cls(dim, {c: Accumulator(dim) for c in COHORTS})
+
+    def add(self, face_id: str, vector: np.ndarray, gender: str | None, age: float | None) -> None:
+        if face_id in self.members:
+            return
+        self.members.add(face_id)
+        for c in cohorts_of(gender):
+            self.cohorts[c].add(vector, age)
+
+    def remove(
+        self, face_id: str, vector: np.ndarray, gender: str | None, age: float | None
+    ) -> None:
+        if face_id not in self.members:
+            return
+        self.members.discard(face_id)
+        for c in cohorts_of(gender):
+            self.cohorts[c].add(vector, age, sign=-1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "cohorts": {c: a.to_json() for c, a in self.cohorts.items()},
+            "members": sorted(self.members),
+            "watermark": self.watermark,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> GameState:
+        dim = int(d["dim"])
+        return cls(
+            dim,
+            {c: Accumulator.from_json(dim, a) for c, a in d["cohorts"].items()},
+            set(d["members"]),
+            float(d["watermark"]),
+            int(d["version"]),
+        )

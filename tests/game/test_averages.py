@@ -1,0 +1,149 @@
+"""The game's embedding side: exact, incremental, order-free, versioned."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from huchu.context import Context
+from huchu.game import recompute as game
+from huchu.game.average import GameState
+from huchu.stores.ids import new_id
+from huchu.stores.vectors import Point
+from tests.functions.conftest import ADMIN, upload
+
+
+def synthetic(ctx: Context, n: int, seed: int, t0: float = 1000.0) -> list[Point]:
+    rng = np.random.default_rng(seed)
+    points = []
+    for i in range(n):
+        v = rng.standard_normal(128)
+        v /= np.linalg.norm(v)
+        fid = new_id()
+        points.append(
+            Point(
+                fid,
+                {
+                    "face_id": fid,
+                    "photo_id": "p",
+                    "event": "default",
+                    "index": 0,
+                    "gender": "female" if i % 3 else "male",
+                    "age": float(20 + i % 30),
+                    "det_score": 0.9,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "created_ts": t0 + i,
+                    "portrait_key": None,
+                },
+                [float(x) for x in v],
+            )
+        )
+    ctx.vectors.upsert(ctx.faces, points)
+    return points
+
+
+def full_rebuild(points: list[Point]) -> GameState:
+    state = GameState.empty(128)
+    for p in points:
+        state.add(
+            p.id, np.asarray(p.vector, dtype=np.float32), p.payload["gender"], p.payload["age"]
+        )
+    return state
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_incremental_equals_full_rebuild_and_order_is_irrelevant(ctx: Context) -> None:
+    first = synthetic(ctx, 40, 1)
+    game.recompute(ctx, "default")
+    second = synthetic(ctx, 25, 2, t0=5000.0)
+    game.recompute(ctx, "default")
+    incremental = game.load_state(ctx, "default")
+    rebuilt = full_rebuild(first + second)
+    shuffled = first + second
+    random.Random(3).shuffle(shuffled)
+    reordered = full_rebuild(shuffled)
+    for c in ("female", "male", "all"):
+        assert incremental.cohorts[c].count == rebuilt.cohorts[c].count
+        assert (
+            np.abs(incremental.cohorts[c].mean - rebuilt.cohorts[c].mean).max() < 1e-6
+        )  # float32 storage
+        assert np.abs(reordered.cohorts[c].mean - rebuilt.cohorts[c].mean).max() < 1e-6
+        assert incremental.cohorts[c].mean_age == pytest.approx(rebuilt.cohorts[c].mean_age)
+
+
+def test_add_then_delete_returns_previous_state(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    for name in ("obama.jpg", "biden.jpg", "astronaut.png"):
+        upload(client, photos[name])
+    before = client.post(
+        "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()
+    state_before = game.load_state(ctx, "default")
+    added = upload(client, photos["t1.jpg"]).json()
+    mid = client.post(
+        "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()
+    base = {c["cohort"]: c["count"] for c in before["cohorts"]}["all"]
+    new = sum(f["accepted"] for f in added["faces"])
+    assert {c["cohort"]: c["count"] for c in mid["cohorts"]}["all"] == base + new
+    client.delete(
+        f"/api/photos/{added['photo_id']}", headers={"X-Huchu-Owner": added["owner_token"]}
+    )
+    after = client.post(
+        "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()
+    state_after = game.load_state(ctx, "default")
+
+    def stats(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [
+            (c["cohort"], c["count"], c["mean_age"], c["spread"], c["closest_face_id"])
+            for c in body["cohorts"]
+        ]
+
+    assert stats(after) == stats(before)
+    for c in ("female", "male", "all"):
+        assert np.abs(state_after.cohorts[c].total - state_before.cohorts[c].total).max() < 1e-6
+    assert after["version"] == before["version"] + 2
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_leaderboard_equals_brute_force(client: TestClient, ctx: Context) -> None:
+    points = synthetic(ctx, 60, 5)
+    client.post("/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"})
+    board = client.get("/api/leaderboard", params={"cohort": "female", "limit": 10}).json()
+    females = [p for p in points if p.payload["gender"] == "female"]
+    mean = full_rebuild(females).cohorts["female"].mean
+    brute = sorted(
+        ((round(float(np.dot(p.vector, mean)), 4), p.id) for p in females),
+        key=lambda t: (-t[0], t[1]),
+    )[:10]
+    assert [(i["face"]["face_id"]) for i in board["items"]] == [fid for _, fid in brute]
+    assert [i["rank"] for i in board["items"]] == list(range(1, 11))
+    avg = client.get("/api/averages").json()
+    female = next(c for c in avg["cohorts"] if c["cohort"] == "female")
+    assert female["closest_face_id"] == board["items"][0]["face"]["face_id"]
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_failure_before_pointer_keeps_previous_version(client: TestClient, ctx: Context) -> None:
+    synthetic(ctx, 10, 7)
+    v1 = game.recompute(ctx, "default")
+    synthetic(ctx, 10, 8, t0=9000.0)
+    with pytest.raises(RuntimeError):
+        game.recompute(ctx, "default", fail_before_pointer=True)
+    now = client.get("/api/averages").json()
+    assert now == v1
+    history = client.get("/api/averages/history", params={"cohort": "all"}).json()["items"]
+    assert [h["version"] for h in history] == [1]
+    v2 = game.recompute(ctx, "default")
+    assert v2["version"] == 2 and {c["cohort"]: c["count"] for c in v2["cohorts"]}["all"] == 20
+
+
+def test_averages_empty_before_first_recompute_and_admin_only(client: TestClient) -> None:
+    assert client.get("/api/averages").json()["cohorts"] == []
+    assert client.post("/api/averages/recompute").status_code == 401
