@@ -13,6 +13,9 @@ from functions.fragments import htmx
 from huchu.context import Context
 from huchu.errors import BadRequest
 from huchu.game import recompute as game
+from huchu.game.leaderboard import leaderboard as board
+from huchu.game.snapshots import current, public
+from huchu.game.snapshots import history as versions
 from huchu.photos import validate
 
 log = logging.getLogger("huchu.averages")
@@ -32,7 +35,7 @@ def _cohort(value: str | None) -> str:
 async def averages(request: Request, ctx: ContextDep, event: str | None = None) -> Any:
     """The current version of the event's averages (empty before the first recompute)."""
     ev = validate.event(event)
-    body = game.public(await asyncio.to_thread(game.current, ctx, ev), ev)
+    body = public(ctx, await asyncio.to_thread(current, ctx, ev), ev)
     return htmx(request, "fragments/averages.html", {"averages": body}, body)
 
 
@@ -41,7 +44,7 @@ async def history(
     ctx: ContextDep, event: str | None = None, cohort: str | None = None
 ) -> dict[str, Any]:
     """Every version of a cohort's average, newest first."""
-    return await asyncio.to_thread(game.history, ctx, validate.event(event), _cohort(cohort))
+    return await asyncio.to_thread(versions, ctx, validate.event(event), _cohort(cohort))
 
 
 @router.get("/api/leaderboard")
@@ -54,7 +57,7 @@ async def leaderboard(
 ) -> Any:
     """Faces ranked by similarity to the cohort's average; rank 1 is the winner."""
     body = await asyncio.to_thread(
-        game.leaderboard, ctx, validate.event(event), _cohort(cohort), validate.limit(limit, 10)
+        board, ctx, validate.event(event), _cohort(cohort), validate.limit(limit, 10)
     )
     return htmx(request, "fragments/leaderboard.html", {"board": body}, body)
 

@@ -131,3 +131,33 @@ def buffalo_l(models_dir: Path) -> Path:
     landmark_2d106(pack / "2d106det.onnx")
     landmark_3d68(pack / "1k3d68.onnx")
     return pack
+
+
+def inswapper(path: Path) -> Path:
+    """inswapper_128 shape: target [1,3,128,128] + source [1,512] -> [1,3,128,128]; emap last."""
+    rng = np.random.default_rng(19)
+    w = numpy_helper.from_array((rng.standard_normal((512, 3)) * 0.5).astype(np.float32), "W")
+    shape = numpy_helper.from_array(np.array([1, 3, 1, 1], dtype=np.int64), "shape")
+    k = numpy_helper.from_array(np.array(0.15, dtype=np.float32), "k")
+    emap = numpy_helper.from_array(np.eye(512, dtype=np.float32), "emap")
+    nodes = [
+        helper.make_node("MatMul", ["source", "W"], ["tint"]),
+        helper.make_node("Tanh", ["tint"], ["tint_t"]),
+        helper.make_node("Reshape", ["tint_t", "shape"], ["tint4"]),
+        helper.make_node("Mul", ["tint4", "k"], ["shift"]),
+        helper.make_node("Add", ["target", "shift"], ["moved"]),
+        helper.make_node("Clip", ["moved", "lo", "hi"], ["output"]),
+    ]
+    lo = numpy_helper.from_array(np.array(0.0, dtype=np.float32), "lo")
+    hi = numpy_helper.from_array(np.array(1.0, dtype=np.float32), "hi")
+    graph = helper.make_graph(
+        nodes,
+        "inswapper_standin",
+        [
+            helper.make_tensor_value_info("target", TensorProto.FLOAT, [1, 3, 128, 128]),
+            helper.make_tensor_value_info("source", TensorProto.FLOAT, [1, 512]),
+        ],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 128, 128])],
+        initializer=[w, shape, k, lo, hi, emap],
+    )
+    return _save(graph, path)

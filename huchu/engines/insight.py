@@ -85,13 +85,12 @@ class InsightFaceEngine:
         x1, y1, x2, y2 = (float(v) for v in f.bbox)
         bbox = (x1, y1, x2, y2)
         kps = tuple((float(x), float(y)) for x, y in np.asarray(f.kps).reshape(-1, 2))
-        lmk = f.get("landmark_2d_106")
-        if lmk is None and f.get("landmark_3d_68") is not None:
-            lmk = np.asarray(f.landmark_3d_68)[:, :2]
-        landmarks = tuple(
-            (float(x), float(y))
-            for x, y in np.asarray(lmk if lmk is not None else []).reshape(-1, 2)
-        )
+        # The 3D-68 model's points follow the iBUG 68 numbering the morph renderer
+        # shares with the bundled engine; the 106-point set is the fallback.
+        lmk = f.get("landmark_3d_68")
+        lmk = np.asarray(lmk)[:, :2] if lmk is not None else f.get("landmark_2d_106")
+        points = np.asarray(lmk if lmk is not None else []).reshape(-1, 2)
+        landmarks = tuple((float(x), float(y)) for x, y in points)
         pose = f.get("pose")
         gender_index = f.get("gender")
         gender: Gender | None = None

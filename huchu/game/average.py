@@ -78,6 +78,7 @@ class GameState:
     members: set[str] = field(default_factory=set)
     watermark: float = 0.0
     version: int = 0
+    dirty: bool = False  # something was subtracted since the last version
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -106,6 +107,7 @@ class GameState:
             "members": sorted(self.members),
             "watermark": self.watermark,
             "version": self.version,
+            "dirty": self.dirty,
         }
 
     @classmethod
@@ -117,4 +119,5 @@ class GameState:
             set(d["members"]),
             float(d["watermark"]),
             int(d["version"]),
+            bool(d.get("dirty", False)),
         )

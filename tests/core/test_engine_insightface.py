@@ -49,7 +49,7 @@ def test_standin_pack_runs_end_to_end(standin_models: Path, photos: dict[str, by
     assert f.det_score == pytest.approx(0.93, abs=1e-6)
     assert f.embedding.shape == (512,)
     assert np.linalg.norm(f.embedding) == pytest.approx(1.0, abs=1e-5)
-    assert len(f.kps) == 5 and len(f.landmarks) == 106
+    assert len(f.kps) == 5 and len(f.landmarks) == 68
     assert f.gender in ("female", "male") and f.age is not None
     assert f.pose is not None
     x1, _y1, x2, _y2 = f.bbox

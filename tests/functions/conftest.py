@@ -94,7 +94,9 @@ def client(ctx: Context) -> Iterator[TestClient]:
 def counts(ctx: Context) -> tuple[int, int, int]:
     """(objects, face vectors, photo records): what a failed request must not change."""
     return (
-        len([k for k in ctx.objects.list("") if "/game/" not in k]),  # game state is not the photo's
+        len(
+            [k for k in ctx.objects.list("") if "/game/" not in k]
+        ),  # game state is not the photo's
         ctx.vectors.count(ctx.faces, {}),
         ctx.vectors.count(ctx.photos, {}),
     )

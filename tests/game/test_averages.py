@@ -61,7 +61,7 @@ def test_incremental_equals_full_rebuild_and_order_is_irrelevant(ctx: Context) -
     game.recompute(ctx, "default")
     second = synthetic(ctx, 25, 2, t0=5000.0)
     game.recompute(ctx, "default")
-    incremental = game.load_state(ctx, "default")
+    incremental = game.store.load(ctx, "default")[0]
     rebuilt = full_rebuild(first + second)
     shuffled = first + second
     random.Random(3).shuffle(shuffled)
@@ -83,7 +83,7 @@ def test_add_then_delete_returns_previous_state(
     before = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
     ).json()
-    state_before = game.load_state(ctx, "default")
+    state_before = game.store.load(ctx, "default")[0]
     added = upload(client, photos["t1.jpg"]).json()
     mid = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
@@ -97,7 +97,7 @@ def test_add_then_delete_returns_previous_state(
     after = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
     ).json()
-    state_after = game.load_state(ctx, "default")
+    state_after = game.store.load(ctx, "default")[0]
 
     def stats(body: dict[str, Any]) -> list[tuple[Any, ...]]:
         return [
