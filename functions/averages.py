@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from functions.deps import AdminDep, ContextDep
 from functions.fragments import htmx
@@ -60,6 +60,26 @@ async def leaderboard(
         board, ctx, validate.event(event), _cohort(cohort), validate.limit(limit, 10)
     )
     return htmx(request, "fragments/leaderboard.html", {"board": body}, body)
+
+
+@router.get("/api/graph")
+async def event_graph(ctx: ContextDep, event: str | None = None, format: str = "json") -> Response:
+    """The event-wide look-alike graph of the current version (JSON or GraphML)."""
+    from huchu.errors import NotFound
+    from huchu.game.snapshots import graph_key
+
+    if format not in ("json", "graphml"):
+        raise BadRequest("format must be json or graphml")
+    ev = validate.event(event)
+    key = await asyncio.to_thread(graph_key, ctx, ev, format)
+    if key is None:
+        raise NotFound("no graph yet: it is made by the next recompute")
+    data = await asyncio.to_thread(ctx.objects.get, key)
+    media = "application/json" if format == "json" else "application/graphml+xml"
+    headers = (
+        {} if format == "json" else {"Content-Disposition": f'attachment; filename="{ev}.graphml"'}
+    )
+    return Response(data, media_type=media, headers=headers)
 
 
 @router.post("/api/averages/recompute")

@@ -123,6 +123,8 @@ def recompute(
                 }
             )
         keys = store_images(ctx, event, version, state, morph) if images else {}
+        if images:
+            keys["graph"] = store_graph(ctx, event, version)
         snapshot = {
             "event": event,
             "version": version,
@@ -147,6 +149,18 @@ def store_images(
     from huchu.game.images import render_version
 
     return render_version(ctx, event, version, state, morph, history_snapshots(ctx, event))
+
+
+def store_graph(ctx: Context, event: str, version: int) -> dict[str, str]:
+    import json
+
+    from huchu.game import graph
+
+    data = graph.build(ctx, event)
+    base = store.version_prefix(event, version)
+    ctx.objects.put(f"{base}/graph.json", json.dumps(data).encode(), "application/json")
+    ctx.objects.put(f"{base}/graph.graphml", graph.graphml(data), "application/xml")
+    return {"json": f"{base}/graph.json", "graphml": f"{base}/graph.graphml"}
 
 
 def _register() -> None:

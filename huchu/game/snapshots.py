@@ -72,3 +72,11 @@ def history(ctx: Context, event: str, cohort: str) -> dict[str, Any]:
                     }
                 )
     return {"items": items}
+
+
+def graph_key(ctx: Context, event: str, fmt: str) -> str | None:
+    snap = current(ctx, event)
+    if snap is None:
+        return None
+    key: str | None = snap.get("images", {}).get("graph", {}).get(fmt)
+    return key

@@ -154,3 +154,37 @@ def test_swap_mode_with_standins(
             np.abs(image.astype(int) - morph_only.astype(int)).mean() > 0.2
         )  # inswapper changed it
     inference.close()
+
+
+def test_event_graph_mutual_neighbours_clusters_and_graphml(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    from xml.etree import ElementTree
+
+    for name in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "t1.jpg"):
+        upload(client, photos[name])
+    assert client.get("/api/graph").status_code == 404
+    recompute(client)
+    g = client.get("/api/graph").json()
+    threshold = client.get("/api/engine").json()["thresholds"]["lookalike"]
+    assert g["min_score"] == threshold and len(g["nodes"]) >= 9
+    assert all(e["score"] >= threshold for e in g["edges"])
+    photo_of = {n["id"]: n["photo_id"] for n in g["nodes"]}
+    assert all(photo_of[e["source"]] != photo_of[e["target"]] for e in g["edges"])
+    family = max(g["clusters"], key=lambda c: c["size"])
+    obamas = {
+        n["id"]
+        for n in g["nodes"]
+        if n["label"] == "#0"
+        and photo_of[n["id"]]
+        in {
+            p["photo_id"]
+            for p in client.get("/api/photos", params={"limit": 50}).json()["items"]
+            if len(p["faces"]) == 1
+        }
+    }
+    assert len(obamas & set(family["members"])) >= 3  # the three Obama photos are one "family"
+    xml = client.get("/api/graph", params={"format": "graphml"})
+    assert xml.status_code == 200
+    root = ElementTree.fromstring(xml.content)
+    assert root.tag.endswith("graphml")
