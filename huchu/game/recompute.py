@@ -16,7 +16,7 @@ from huchu.game.snapshots import current, history_snapshots, public
 from huchu.imaging.decode import decode_image
 from huchu.photos.records import now
 
-PAGE = 256
+PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
 # catches a slow commit (the member set keeps it from counting twice).
 LATE_COMMIT_S = 120.0
