@@ -20,8 +20,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(TEST_STAMP): $(STAMP) pyproject.toml
+$(TEST_STAMP): $(STAMP) pyproject.toml frontend/package-lock.json
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Browser tests drive Debian's Chromium (never a downloaded browser build).
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum; }
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 lint: $(TEST_STAMP)

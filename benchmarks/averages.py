@@ -25,14 +25,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import photos, sample_dir  # noqa: E402
-from huchu.config import Settings  # noqa: E402
-from huchu.context import Context  # noqa: E402
-from huchu.engines.base import EngineInfo, Thresholds  # noqa: E402
-from huchu.game import recompute as game  # noqa: E402
-from huchu.stores.ids import new_id  # noqa: E402
-from huchu.stores.objects import LocalObjectStore, UrlSigner  # noqa: E402
-from huchu.stores.vectors import Point, QdrantStore  # noqa: E402
+from benchmarks.common import photos, sample_dir
+from huchu.config import Settings
+from huchu.context import Context
+from huchu.engines.base import EngineInfo, Thresholds
+from huchu.game import recompute as game
+from huchu.stores.ids import new_id
+from huchu.stores.objects import LocalObjectStore, UrlSigner
+from huchu.stores.vectors import Point, QdrantStore
 
 DIM = 128
 INFO = EngineInfo("dlib", ("synthetic",), DIM, "cosine", Thresholds(0.92, 0.88))
@@ -74,19 +74,40 @@ class IndexedStore:
             self.ts.insert(at, p.payload["created_ts"])
             self.order.insert(at, base + i)
 
-    def scroll(self, collection: str, match: dict[str, Any], limit: int, offset: str | None = None, vectors: bool = False) -> tuple[list[Point], str | None]:
+    def scroll(
+        self,
+        collection: str,
+        match: dict[str, Any],
+        limit: int,
+        offset: str | None = None,
+        vectors: bool = False,
+    ) -> tuple[list[Point], str | None]:
         since = match["created_ts"]["gte"]
         start = bisect.bisect_left(self.ts, since) + (int(offset) if offset else 0)
         idx = self.order[start : start + limit]
         nxt = str(int(offset or 0) + limit) if start + limit < len(self.order) else None
         return [Point(self.ids[i], self.payloads[i], self.vecs[i].tolist()) for i in idx], nxt
 
-    def search(self, collection: str, vector: Sequence[float], match: dict[str, Any], limit: int, min_score: float | None = None) -> list[Point]:
-        mask = np.ones(len(self.ids), bool) if "gender" not in match else self.gender == match["gender"]
+    def search(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        match: dict[str, Any],
+        limit: int,
+        min_score: float | None = None,
+    ) -> list[Point]:
+        mask = (
+            np.ones(len(self.ids), bool)
+            if "gender" not in match
+            else self.gender == match["gender"]
+        )
         cand = np.nonzero(mask)[0]
         scores = self.vecs[cand] @ np.asarray(vector, np.float32)
         top = cand[np.argsort(-scores)[:limit]]
-        return [Point(self.ids[i], self.payloads[i], None, float(self.vecs[i] @ np.asarray(vector))) for i in top]
+        return [
+            Point(self.ids[i], self.payloads[i], None, float(self.vecs[i] @ np.asarray(vector)))
+            for i in top
+        ]
 
 
 def synthetic(n: int, t0: float, rng: np.random.Generator) -> list[Point]:
@@ -94,8 +115,19 @@ def synthetic(n: int, t0: float, rng: np.random.Generator) -> list[Point]:
     out = []
     for i in range(n):
         fid = new_id()
-        out.append(Point(fid, {"face_id": fid, "event": "default", "gender": "female" if i % 2 else "male",
-                               "age": 30.0, "created_ts": t0 + i}, v[i].tolist()))
+        out.append(
+            Point(
+                fid,
+                {
+                    "face_id": fid,
+                    "event": "default",
+                    "gender": "female" if i % 2 else "male",
+                    "age": 30.0,
+                    "created_ts": t0 + i,
+                },
+                v[i].tolist(),
+            )
+        )
     return out
 
 
@@ -131,9 +163,16 @@ def morph_per_face(sample: Path, n: int) -> float:
     engine = BundledEngine()
     items = []
     for data in photos(sample).values():
-        for variant in (data, encode_jpeg(np.asarray(ImageOps.mirror(Image.open(io.BytesIO(data)).convert("RGB"))))):
+        for variant in (
+            data,
+            encode_jpeg(np.asarray(ImageOps.mirror(Image.open(io.BytesIO(data)).convert("RGB")))),
+        ):
             rgb = decode_image(variant).rgb
-            items += [(variant, [list(p) for p in f.landmarks], f.gender) for f in analyze_rgb(engine, rgb) if f.det_score >= 0.75]
+            items += [
+                (variant, [list(p) for p in f.landmarks], f.gender)
+                for f in analyze_rgb(engine, rgb)
+                if f.det_score >= 0.75
+            ]
     work = (items * (n // len(items) + 1))[:n]
     state = MorphState()
     t = time.perf_counter()

@@ -79,6 +79,7 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
                 "HX-Prompt",
                 "HX-History-Restore-Request",
                 "X-Huchu-Owner",
+                "X-Huchu-Lang",
                 "Authorization",
                 "Content-Type",
             ],
@@ -93,6 +94,7 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
                 "HX-Refresh",
                 "HX-Reswap",
                 "HX-Retarget",
+                "X-Huchu-Owner-Token",
             ],
             max_age=600,
         )

@@ -50,7 +50,10 @@ async def create_photo(
     )
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     body = await upload_photo(ctx, UploadRequest(data, req.event, req.title, req.owner_token))
-    return htmx(request, "fragments/upload_result.html", {"photo": body}, body, status=201)
+    response = htmx(request, "fragments/upload_result.html", {"photo": body}, body, status=201)
+    if "owner_token" in body:  # htmx callers get HTML, so the new token also rides a header
+        response.headers["X-Huchu-Owner-Token"] = body["owner_token"]
+    return response
 
 
 @router.delete("/api/photos/{photo_id}", status_code=204)

@@ -48,9 +48,10 @@ def history_snapshots(ctx: Context, event: str) -> list[dict[str, Any]]:
     if head is None:
         return []
     out = []
-    for key in ctx.objects.list(f"{store.prefix(event)}/versions/"):
-        if not key.endswith(".json"):
-            continue
+    base = f"{store.prefix(event)}/versions/"
+    for key in ctx.objects.list(base):
+        if not key.endswith(".json") or "/" in key[len(base) :]:
+            continue  # a version's own files (graph.json, ...) live in its folder
         snap = store.get_json(ctx, key)
         if snap is not None and snap["version"] <= head["version"]:
             out.append(snap)

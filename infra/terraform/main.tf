@@ -122,8 +122,8 @@ resource "aws_apigatewayv2_api" "api" {
   cors_configuration {
     allow_origins  = [local.site_origin]
     allow_methods  = ["GET", "POST", "DELETE", "OPTIONS"]
-    allow_headers  = ["hx-request", "hx-current-url", "hx-target", "hx-trigger", "hx-trigger-name", "x-huchu-owner", "authorization", "content-type"]
-    expose_headers = ["hx-trigger", "hx-redirect", "hx-retarget", "hx-reswap", "hx-push-url"]
+    allow_headers  = ["hx-request", "hx-current-url", "hx-target", "hx-trigger", "hx-trigger-name", "x-huchu-owner", "x-huchu-lang", "authorization", "content-type"]
+    expose_headers = ["hx-trigger", "hx-redirect", "hx-retarget", "hx-reswap", "hx-push-url", "x-huchu-owner-token"]
     max_age        = 600
   }
 }

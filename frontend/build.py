@@ -1,0 +1,66 @@
+"""Render the static site: every page in Korean (root) and English (``en/``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from frontend.i18n import PAGES, TEXT
+from frontend.render import environment
+
+HERE = Path(__file__).resolve().parent
+VENDOR = {
+    "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
+    "cytoscape.min.js": "node_modules/cytoscape/dist/cytoscape.min.js",
+}
+
+
+def ensure_node_modules() -> None:
+    """The pinned JavaScript comes from npm (package-lock.json), never from copies in git."""
+    if all((HERE / src).is_file() for src in VENDOR.values()):
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(
+            "npm is needed once to fetch htmx and cytoscape (see frontend/package.json)"
+        )
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=HERE, check=True)
+
+
+def build_site(out: Path, api_url: str = "") -> Path:
+    ensure_node_modules()
+    out = Path(out)
+    env = environment()
+    for lang, sub in (("ko", ""), ("en", "en/")):
+        target = out / sub
+        target.mkdir(parents=True, exist_ok=True)
+        for page in PAGES:
+            html = env.get_template(f"{page}.html").render(
+                page=page,
+                lang=lang,
+                t=TEXT[lang],
+                api_url=api_url.rstrip("/"),
+                root="../" if sub else "",
+                other_root="../" if sub else "en/",
+            )
+            (target / f"{page}.html").write_text(html, encoding="utf-8")
+    static = out / "static"
+    (static / "vendor").mkdir(parents=True, exist_ok=True)
+    for name in ("huchu.css", "app.js"):
+        shutil.copyfile(HERE / "static" / name, static / name)
+    for name, src in VENDOR.items():
+        shutil.copyfile(HERE / src, static / "vendor" / name)
+    return out
+
+
+def publish(site: Path, objects: object) -> int:
+    """Upload a built site to the site bucket (an ObjectStore)."""
+    types = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript"}
+    count = 0
+    for path in sorted(Path(site).rglob("*")):
+        if path.is_file():
+            key = str(path.relative_to(site))
+            objects.put(key, path.read_bytes(), types.get(path.suffix, "application/octet-stream"))  # type: ignore[attr-defined]
+            count += 1
+    return count

@@ -1,0 +1,155 @@
+// Huchu page logic: owner token, API origin, in-browser downscale, progress, errors.
+(function () {
+  "use strict";
+  var meta = function (n) { var m = document.querySelector('meta[name="' + n + '"]'); return m ? m.content : ""; };
+  var API = meta("huchu-api").replace(/\/$/, "");
+  var LANG = meta("huchu-lang") || "ko";
+  var body = document.body;
+  var MESSAGES = JSON.parse(body.dataset.messages || "{}");
+  var TEXT = JSON.parse(body.dataset.text || "{}");
+  var OWNER_KEY = "huchu-owner";
+
+  function owner() { return localStorage.getItem(OWNER_KEY) || ""; }
+  function api(path) { return /^https?:/.test(path) ? path : API + path; }
+
+  function showError(code, message) {
+    var box = document.getElementById("messages");
+    var text = MESSAGES[code] || MESSAGES.internal || code;
+    box.innerHTML = '<div class="error" role="alert" data-code="' + code + '"><strong></strong><small></small></div>';
+    box.querySelector("strong").textContent = text;
+    box.querySelector("small").textContent = message || "";
+  }
+  function clearError() { document.getElementById("messages").innerHTML = ""; }
+
+  // Deferred scripts run in order before DOMContentLoaded: htmx is loaded, and
+  // these hooks are in place before htmx fires any "load" trigger.
+  (function () {
+    // htmx 2 refuses other origins unless told otherwise; the site and API may differ.
+    htmx.config.selfRequestsOnly = false;
+    htmx.config.withCredentials = false;
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "[45]..", swap: true, error: true },
+    ];
+    document.body.addEventListener("htmx:configRequest", function (e) {
+      e.detail.path = api(e.detail.path);
+      e.detail.headers["X-Huchu-Lang"] = LANG;
+      if (owner()) e.detail.headers["X-Huchu-Owner"] = owner();
+      if (e.detail.parameters && e.detail.parameters.mine === "true" && !owner()) e.detail.parameters.mine = "false";
+    });
+    document.body.addEventListener("htmx:sendError", function () { showError("unavailable", ""); });
+  })();
+  document.addEventListener("DOMContentLoaded", function () {
+    init[body.dataset.page] && init[body.dataset.page]();
+  });
+
+  // Photos leave the phone as JPEG, at most 1600 px on the longer side.
+  function downscale(file, maxSide) {
+    return new Promise(function (resolve) {
+      if (!file.type || file.type.indexOf("image/") !== 0) return resolve(file);
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onload = function () {
+        var scale = Math.min(1, maxSide / Math.max(img.naturalWidth, img.naturalHeight));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.naturalWidth * scale);
+        canvas.height = Math.round(img.naturalHeight * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.9);
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); resolve(file); };  // let the server say why
+      img.src = url;
+    });
+  }
+
+  function postForm(form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearError();
+      var consent = form.querySelector('[name="consent"]');
+      if (consent && !consent.checked) return showError("bad_request", TEXT.need_consent);
+      var input = form.querySelector('input[type="file"]');
+      var file = input.files[0];
+      if (!file) return showError("bad_request", "");
+      var progress = form.querySelector("progress");
+      var button = form.querySelector('button[type="submit"]');
+      downscale(file, 1600).then(function (blob) {
+        var data = new FormData();
+        data.append("file", blob, (file.name || "photo").replace(/\.[^.]+$/, "") + (blob === file ? "" : ".jpg"));
+        if (consent) data.append("consent", "true");
+        var title = form.querySelector('[name="title"]');
+        if (title && title.value) data.append("title", title.value);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", api(form.dataset.endpoint));
+        xhr.setRequestHeader("HX-Request", "true");
+        xhr.setRequestHeader("X-Huchu-Lang", LANG);
+        if (owner()) xhr.setRequestHeader("X-Huchu-Owner", owner());
+        progress.hidden = false; progress.value = 0; button.disabled = true;
+        xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) progress.value = Math.round(90 * ev.loaded / ev.total); };
+        xhr.onload = function () {
+          progress.value = 100; progress.hidden = true; button.disabled = false;
+          var token = xhr.getResponseHeader("X-Huchu-Owner-Token");
+          if (token) localStorage.setItem(OWNER_KEY, token);
+          if (xhr.status >= 200 && xhr.status < 300) {
+            var target = document.querySelector(form.dataset.target);
+            target.innerHTML = xhr.responseText;
+            htmx.process(target);
+          } else {
+            document.getElementById("messages").innerHTML = xhr.responseText;
+          }
+        };
+        xhr.onerror = function () { progress.hidden = true; button.disabled = false; showError("unavailable", ""); };
+        xhr.send(data);
+      });
+    });
+  }
+
+  function drawGraph(graph) {
+    var el = document.getElementById("graph");
+    if (!window.cytoscape || !el) return;
+    var elements = graph.nodes.map(function (n) {
+      return { data: { id: n.id, image: n.portrait_url || "", gender: n.gender || "" } };
+    }).concat(graph.edges.map(function (e) {
+      return { data: { id: e.source + "-" + e.target, source: e.source, target: e.target, score: e.score } };
+    }));
+    var lo = graph.min_score, span = Math.max(1e-6, 1 - lo);
+    var cy = cytoscape({
+      container: el, elements: elements, layout: { name: "cose", animate: false },
+      style: [
+        { selector: "node", style: { width: 44, height: 56, shape: "round-rectangle", "background-image": "data(image)",
+          "background-fit": "cover", "border-width": 3, "border-color": "#28c850" } },
+        { selector: 'node[gender = "female"]', style: { "border-color": "#ff69b4" } },
+        { selector: "edge", style: { width: function (e) { return 1 + 7 * (e.data("score") - lo) / span; }, "line-color": "#999", opacity: 0.7 } },
+      ],
+    });
+    cy.on("tap", "node", function (e) { location.href = "face.html?id=" + e.target.id(); });
+    el.dataset.drawn = String(graph.nodes.length);
+  }
+
+  var init = {
+    index: function () { postForm(document.getElementById("upload-form")); },
+    lookalike: function () { postForm(document.getElementById("lookalike-form")); },
+    face: function () {
+      var id = new URLSearchParams(location.search).get("id");
+      if (!id) return;
+      htmx.ajax("GET", "/api/faces/" + id, "#face-detail");
+      htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar");
+      fetch(api("/api/faces/" + id + "/graph")).then(function (r) { return r.json(); }).then(drawGraph);
+    },
+    averages: function () {
+      var input = document.getElementById("admin-token");
+      input.value = localStorage.getItem("huchu-admin") || "";
+      document.getElementById("recompute-button").addEventListener("click", function () {
+        localStorage.setItem("huchu-admin", input.value);
+        fetch(api("/api/averages/recompute"), { method: "POST", headers: { Authorization: "Bearer " + input.value } })
+          .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
+          .then(function (res) {
+            if (res[0] !== 200) return showError(res[1].error.code, res[1].error.message);
+            htmx.trigger(document.body, "recomputed");
+          });
+      });
+    },
+  };
+})();

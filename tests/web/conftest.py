@@ -1,0 +1,131 @@
+"""A live Huchu (API + site) on loopback and a real headless Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from frontend.build import build_site
+from functions.embedded import create_embedded_app
+from huchu.context import Context
+from huchu.inference.local import LocalInference
+from huchu.stores.factory import build_object_store
+from huchu.stores.vectors import QdrantStore
+from tests.functions.conftest import inference as inference
+from tests.functions.conftest import make_settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PHONE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    url: str  # where the page is
+    api: str  # where the API is
+    ctx: Context
+
+
+def _serve_api(ctx: Context, site: Path | None, port: int) -> uvicorn.Server:
+    app = create_embedded_app(ctx, site_dir=site, scheduler=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return server
+
+
+def _context(tmp: Path, inf: LocalInference, **kw: Any) -> Context:
+    settings = make_settings(tmp, rate_limit_per_minute=0, **kw)
+    return Context(settings, build_object_store(settings), QdrantStore(None, tmp / "qdrant"), inf)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, inference: LocalInference) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("live")
+    port = free_port()
+    ctx = _context(tmp, inference, public_base_url="")
+    site = build_site(tmp / "site", api_url="")
+    server = _serve_api(ctx, site, port)
+    yield Live(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}", ctx)
+    server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def cross_origin(
+    tmp_path_factory: pytest.TempPathFactory, inference: LocalInference
+) -> Iterator[Live]:
+    """The built site on one port (a plain static server, like a bucket), the API on another."""
+    tmp = tmp_path_factory.mktemp("cross")
+    api_port, site_port = free_port(), free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    origin = f"http://127.0.0.1:{site_port}"
+    ctx = _context(tmp, inference, cors_origins=origin, public_base_url=api)
+    server = _serve_api(ctx, None, api_port)
+    site = build_site(tmp / "site", api_url=api)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    static = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
+    threading.Thread(target=static.serve_forever, daemon=True).start()
+    yield Live(origin, api, ctx)
+    static.shutdown()
+    server.should_exit = True
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
