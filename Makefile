@@ -22,6 +22,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 $(TEST_STAMP): $(STAMP) pyproject.toml frontend/package-lock.json
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# The swap/restore stage's extras, for its tests: torch's CPU build, and only the
+	# architecture files of codeformer-pip (its declared deps pull torchvision and more).
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q --no-deps codeformer-pip==0.0.4
 	# Browser tests drive Debian's Chromium (never a downloaded browser build).
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum; }
 	cd frontend && npm ci --no-audit --no-fund --ignore-scripts

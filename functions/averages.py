@@ -88,23 +88,34 @@ async def recompute_now(ctx: ContextDep, _: AdminDep, event: str | None = None) 
     return await asyncio.to_thread(game.recompute, ctx, validate.event(event))
 
 
+def recompute_all(ctx: Context) -> dict[str, int]:
+    """Every event that has photos; an event with nothing new keeps its version."""
+    return {
+        ev: game.recompute(ctx, ev)["version"] for ev in ctx.vectors.values(ctx.photos, "event")
+    }
+
+
 async def schedule_loop(ctx: Context) -> None:
     """Recompute every ``HUCHU_RECOMPUTE_SECONDS`` in the embedded app."""
     while True:
         await asyncio.sleep(ctx.settings.recompute_seconds)
         try:
-            await asyncio.to_thread(game.recompute, ctx, "default")
+            versions = await asyncio.to_thread(recompute_all, ctx)
+            log.info("scheduled recompute: %s", versions)
         except Exception:
             log.exception("scheduled recompute failed")
 
 
 def schedule_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """AWS EventBridge Scheduler target (not through Mangum): {"event": "<slug>"}."""
+    """AWS EventBridge Scheduler target (not through Mangum): {"event": "<slug>" | "*"}."""
     from functions.deps import default_context
 
-    ev = validate.event(event.get("event") if isinstance(event, dict) else None)
-    result = game.recompute(default_context(), ev)
-    return {"event": ev, "version": result["version"]}
+    ctx = default_context()
+    wanted = event.get("event") if isinstance(event, dict) else None
+    if wanted in (None, "*"):
+        return {"versions": recompute_all(ctx)}
+    ev = validate.event(wanted)
+    return {"versions": {ev: game.recompute(ctx, ev)["version"]}}
 
 
 def _app() -> Any:

@@ -91,7 +91,10 @@ class Restorer:
             return None
         try:
             import torch
-            from codeformer.basicsr.archs.codeformer_arch import CodeFormer
+
+            from huchu.game.codeformer_arch import codeformer_class
+
+            CodeFormer = codeformer_class()
         except ImportError:
             log.warning(
                 "codeformer.pth found, torch or codeformer-pip missing: pip install -e '.[swap]'"

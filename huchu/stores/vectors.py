@@ -58,6 +58,7 @@ class VectorStore(Protocol):
         min_score: float | None = None,
     ) -> list[Point]: ...
     def count(self, collection: str, match: Match) -> int: ...
+    def values(self, collection: str, key: str, limit: int = 1000) -> list[str]: ...
     def ping(self) -> None: ...
 
 
@@ -187,6 +188,11 @@ class QdrantStore:
             lambda: self._client.count(collection, count_filter=_filter(match), exact=True)
         )
         return int(res.count)
+
+    def values(self, collection: str, key: str, limit: int = 1000) -> list[str]:
+        """Distinct values of a keyword field (Qdrant's facet), e.g. every event."""
+        res = self._run(lambda: self._client.facet(collection, key=key, limit=limit, exact=True))
+        return sorted(str(hit.value) for hit in res.hits)
 
     def ping(self) -> None:
         self._run(lambda: self._client.get_collections())

@@ -206,6 +206,6 @@ resource "aws_scheduler_schedule" "recompute" {
   target {
     arn      = aws_lambda_function.fn["averages"].arn
     role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ "huchu" = "recompute", "event" = "default" })
+    input    = jsonencode({ "huchu" = "recompute", "event" = "*" })
   }
 }

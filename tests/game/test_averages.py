@@ -147,3 +147,44 @@ def test_failure_before_pointer_keeps_previous_version(client: TestClient, ctx: 
 def test_averages_empty_before_first_recompute_and_admin_only(client: TestClient) -> None:
     assert client.get("/api/averages").json()["cohorts"] == []
     assert client.post("/api/averages/recompute").status_code == 401
+
+
+def test_scheduler_paths_cover_every_event(
+    client: TestClient, ctx: Context, photos: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from functions import averages
+
+    upload(client, photos["obama.jpg"], event="team-a")
+    upload(client, photos["astronaut.png"], event="team-b")
+    assert averages.recompute_all(ctx) == {"team-a": 1, "team-b": 1}
+    assert averages.recompute_all(ctx) == {"team-a": 1, "team-b": 1}  # nothing new: same versions
+
+    # The embedded scheduler loop runs the same thing on its timer.
+    fast = ctx.settings.model_copy(update={"recompute_seconds": 0.01})
+    upload(client, photos["biden.jpg"], event="team-a")
+
+    async def one_tick() -> None:
+        task = asyncio.create_task(
+            averages.schedule_loop(Context(fast, ctx.objects, ctx.vectors, ctx.inference))
+        )
+        for _ in range(300):
+            await asyncio.sleep(0.05)
+            if client.get("/api/averages", params={"event": "team-a"}).json()["version"] == 2:
+                break
+        task.cancel()
+
+    asyncio.run(one_tick())
+    assert client.get("/api/averages", params={"event": "team-a"}).json()["version"] == 2
+
+    # EventBridge Scheduler calls the averages function's handler with a plain event.
+    from functions import deps
+
+    monkeypatch.setattr(deps, "default_context", lambda: ctx)
+    assert averages.handler({"huchu": "recompute", "event": "team-b"}, None) == {
+        "versions": {"team-b": 1}
+    }
+    assert averages.handler({"huchu": "recompute", "event": "*"}, None) == {
+        "versions": {"team-a": 2, "team-b": 1}
+    }

@@ -188,3 +188,38 @@ def test_event_graph_mutual_neighbours_clusters_and_graphml(
     assert xml.status_code == 200
     root = ElementTree.fromstring(xml.content)
     assert root.tag.endswith("graphml")
+
+
+def test_codeformer_restores_with_random_weights(
+    photos: dict[str, bytes], bundled_engine: FaceEngine, tmp_path: Path
+) -> None:
+    """The real CodeFormer network from codeformer-pip, random weights, our own alignment."""
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    from huchu.game.codeformer_arch import codeformer_class
+    from huchu.game.render_swap import CODEFORMER, Restorer
+
+    assert Restorer.load(tmp_path) is None  # no weights: restoration is simply off
+    torch.manual_seed(0)
+    net = codeformer_class()(
+        dim_embd=512,
+        codebook_size=1024,
+        n_head=8,
+        n_layers=9,
+        connect_list=["32", "64", "128", "256"],
+    )
+    net.eval()
+    rgb = decode_image(photos["obama.jpg"]).rgb
+    face = max(analyze_rgb(bundled_engine, rgb), key=lambda f: f.face_px)
+    out = Restorer(net, torch).restore(rgb, np.asarray(face.kps, np.float32))
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    x1, y1, x2, y2 = (int(v) for v in face.bbox)
+    inside = np.abs(out[y1:y2, x1:x2].astype(int) - rgb[y1:y2, x1:x2].astype(int)).mean()
+    corner = np.abs(out[:20, :20].astype(int) - rgb[:20, :20].astype(int)).mean()
+    assert inside > 5 and corner < 1  # the face was replaced, the rest left alone
+    (tmp_path / CODEFORMER).write_bytes(
+        b""
+    )  # weights present but unreadable: a clear failure, not a crash
+    with pytest.raises(Exception):  # noqa: B017
+        Restorer.load(tmp_path)
