@@ -22,14 +22,20 @@ def _cursor(value: str | None) -> str | None:
     return value
 
 
-def list_photos(
-    ctx: Context, event: str, limit: int, cursor: str | None, owner_token: str | None, mine: bool
-) -> dict[str, Any]:
+def _scope(event: str, owner_token: str | None, mine: bool) -> dict[str, Any]:
+    """The filter of a listing: the event, and the owner when only mine are asked for."""
     match: dict[str, Any] = {"event": event}
     if mine:
         if not owner_token:
             raise BadRequest("mine=true needs the X-Huchu-Owner header")
         match["owner_hash"] = owners.hash_token(owner_token)
+    return match
+
+
+def list_photos(
+    ctx: Context, event: str, limit: int, cursor: str | None, owner_token: str | None, mine: bool
+) -> dict[str, Any]:
+    match = _scope(event, owner_token, mine)
     points, nxt = ctx.vectors.scroll(ctx.photos, match, limit, _cursor(cursor))
     return {"items": [photo_json(ctx, p.payload) for p in points], "next_cursor": nxt}
 
@@ -56,11 +62,7 @@ def list_faces(
     owner_token: str | None = None,
     mine: bool = False,
 ) -> dict[str, Any]:
-    match: dict[str, Any] = {"event": event, "gender": gender}
-    if mine:
-        if not owner_token:
-            raise BadRequest("mine=true needs the X-Huchu-Owner header")
-        match["owner_hash"] = owners.hash_token(owner_token)
+    match = _scope(event, owner_token, mine) | {"gender": gender}
     points, nxt = ctx.vectors.scroll(ctx.faces, match, limit, _cursor(cursor))
     return {"items": [face_json(ctx, p.payload) for p in points], "next_cursor": nxt}
 

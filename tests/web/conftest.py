@@ -24,6 +24,7 @@ from huchu.stores.factory import build_object_store
 from huchu.stores.vectors import QdrantStore
 from tests.functions.conftest import inference as inference
 from tests.functions.conftest import make_settings
+from tests.functions.conftest import s3_endpoint as s3_endpoint
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
