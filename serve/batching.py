@@ -31,3 +31,22 @@ def analyze_batch(
 ) -> list[tuple[int, dict[str, Any]]]:
     """A batch from ``@serve.batch``: one failure never fails its neighbours."""
     return [analyze_one(engine, spec, data) for data in items]
+
+
+def swap_one(swapper: Any, body: dict[str, Any]) -> tuple[int, bytes | dict[str, Any]]:
+    """``/swap``: a PNG with the embedding's identity on the face at ``kps``."""
+    import base64
+
+    import numpy as np
+
+    from huchu.game.render_swap import from_png
+
+    try:
+        rgb = from_png(base64.b64decode(body["image"]))
+        kps = np.asarray(body["kps"], dtype=np.float32).reshape(5, 2)
+        mean = np.asarray(body["embedding"], dtype=np.float64)
+    except (KeyError, ValueError, TypeError) as exc:
+        return 400, {"error": {"code": "bad_request", "message": f"bad swap request: {exc}"}}
+    from huchu.game.render_swap import png
+
+    return 200, png(swapper.swap(rgb, kps, mean))

@@ -10,6 +10,7 @@ class ServeSettings(BaseSettings):
 
     detector_gpus: float = 0.0
     detector_cpus: float = 1.0
+    swap_gpus: float = 0.0
     min_replicas: int = 1
     max_replicas: int = 4
     target_ongoing_requests: int = 4

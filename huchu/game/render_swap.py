@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -41,7 +42,15 @@ def kps_from_shape(shape: NDArray[np.float64]) -> NDArray[np.float32]:
     ).astype(np.float32)
 
 
-class SwapRenderer:
+class Swapper(Protocol):
+    """Puts an identity (a normalised ArcFace embedding) onto the face at ``kps``."""
+
+    def swap(self, rgb: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB: ...
+
+
+class LocalSwapper:
+    """inswapper_128 (and CodeFormer when present) in this process."""
+
     def __init__(self, models_dir: Path) -> None:
         from insightface.model_zoo import get_model
 
@@ -52,7 +61,7 @@ class SwapRenderer:
         )
         self.restorer = Restorer.load(Path(models_dir))
 
-    def _swap(self, rgb: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB:
+    def swap(self, rgb: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB:
         source = _Source((mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32))
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         out = self.swapper.get(bgr, _Target(kps), source, paste_back=True)
@@ -61,6 +70,59 @@ class SwapRenderer:
             result = self.restorer.restore(result, kps)
         return result
 
+
+class RemoteSwapper:
+    """The Ray Serve app's ``/swap``; pictures travel as PNG so answers are identical."""
+
+    def __init__(self, url: str, timeout: float = 120.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def swap(self, rgb: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB:
+        import httpx
+
+        from huchu.errors import Unavailable
+
+        body = {
+            "image": b64_png(rgb),
+            "kps": np.asarray(kps).tolist(),
+            "embedding": np.asarray(mean).tolist(),
+        }
+        try:
+            r = httpx.post(f"{self.url}/swap", json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"swap service at {self.url} is unreachable") from exc
+        if r.status_code != 200:
+            raise Unavailable(f"swap failed with HTTP {r.status_code}")
+        return from_png(r.content)
+
+
+def png(rgb: RGB) -> bytes:
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise ValueError("could not encode the picture")
+    return bytes(buf.tobytes())
+
+
+def b64_png(rgb: RGB) -> str:
+    import base64
+
+    return base64.b64encode(png(rgb)).decode()
+
+
+def from_png(data: bytes) -> RGB:
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a picture")
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+class SwapRenderer:
+    """Where the game uses a swapper: the morph average, a template, the winner's photo."""
+
+    def __init__(self, swapper: Swapper) -> None:
+        self.swapper = swapper
+
     def render(
         self, morph_image: RGB, mean: NDArray[np.float64], shape: NDArray[np.float64] | None = None
     ) -> RGB:
@@ -68,13 +130,13 @@ class SwapRenderer:
         from huchu.game.morph_shape import canonical
 
         pts = canonical() if shape is None else shape
-        return self._swap(morph_image, kps_from_shape(pts), mean)
+        return self.swapper.swap(morph_image, kps_from_shape(pts), mean)
 
     def onto(self, template: RGB, face: Face, mean: NDArray[np.float64]) -> RGB:
-        return self._swap(template, np.asarray(face.kps, dtype=np.float32), mean)
+        return self.swapper.swap(template, np.asarray(face.kps, dtype=np.float32), mean)
 
     def onto_points(self, image: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB:
-        return self._swap(image, kps, mean)
+        return self.swapper.swap(image, kps, mean)
 
 
 class Restorer:
@@ -134,13 +196,18 @@ class Restorer:
 
 
 def swap_renderer(ctx: Context) -> SwapRenderer | None:
-    models_dir = Path(ctx.settings.models_dir)
-    if not (models_dir / INSWAPPER).is_file():
-        return None
+    """Swap mode when inswapper is available (here, or behind HUCHU_INFERENCE_URL)."""
     if ctx.inference.info.embedding_dim != 512:
-        log.info(
-            "inswapper needs ArcFace 512-d embeddings; engine %s renders by morph",
-            ctx.inference.info.engine,
-        )
+        return None  # inswapper speaks ArcFace 512-d; other engines render by morph
+    url = ctx.settings.inference_url
+    if url:
+        import httpx
+
+        try:
+            remote = bool(httpx.get(f"{url.rstrip('/')}/info", timeout=10).json().get("swap"))
+        except (httpx.HTTPError, ValueError):
+            remote = False
+        return SwapRenderer(RemoteSwapper(url)) if remote else None
+    if not (Path(ctx.settings.models_dir) / INSWAPPER).is_file():
         return None
-    return SwapRenderer(models_dir)
+    return SwapRenderer(LocalSwapper(Path(ctx.settings.models_dir)))

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -56,3 +57,51 @@ def test_http_inference_is_identical(
     with pytest.raises(UnsupportedMedia):
         asyncio.run(remote.analyze(b"junk"))
     local.close()
+
+
+def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -> None:
+    import numpy as np
+
+    from huchu.config import Settings
+    from huchu.context import Context
+    from huchu.engines.insight import InsightFaceEngine
+    from huchu.game.render_swap import LocalSwapper, RemoteSwapper, swap_renderer
+    from huchu.imaging.decode import decode_image
+    from tests import standins
+
+    standins.buffalo_l(tmp_path)
+    standins.inswapper(tmp_path / "inswapper_128.onnx")
+    engine = InsightFaceEngine(tmp_path)
+    local = LocalSwapper(tmp_path)
+    spec = EngineSpec(name="insightface", models_dir=tmp_path)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            make_local_api(engine, spec, swapper=local),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        rgb = decode_image(photos["astronaut.png"]).rgb
+        face = engine.detect(rgb)[0]
+        kps = np.asarray(face.kps, np.float32)
+        mean = np.random.default_rng(3).standard_normal(512)
+        here = local.swap(rgb, kps, mean)
+        there = RemoteSwapper(url).swap(rgb, kps, mean)
+        assert np.array_equal(here, there)
+        assert np.abs(here.astype(int) - rgb.astype(int)).mean() > 0.1
+        remote_inference = HttpInference(url)
+        ctx = Context(
+            Settings().model_copy(update={"inference_url": url}), None, None, remote_inference
+        )  # type: ignore[arg-type]
+        renderer = swap_renderer(ctx)
+        assert renderer is not None and isinstance(renderer.swapper, RemoteSwapper)
+    finally:
+        server.should_exit = True
+        thread.join(5)
