@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Request
 
 from huchu.config import Settings
 from huchu.context import Context, build_context
-from huchu.errors import Forbidden, Unauthorized
+from huchu.errors import Forbidden
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +44,7 @@ def require_admin(request: Request, authorization: Annotated[str | None, Header(
     if not ctx.settings.admin_token:
         raise Forbidden("admin calls are disabled: HUCHU_ADMIN_TOKEN is not set")
     if not authorization:
-        raise Unauthorized("admin calls need Authorization: Bearer <token>")
+        raise Forbidden("admin calls need Authorization: Bearer <token>")
     if not is_admin(ctx, authorization):
         raise Forbidden("the admin token is not valid")
 

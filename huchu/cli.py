@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from huchu.config import Settings
 from huchu.errors import CliError, HuchuError
 
@@ -38,8 +40,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         if getattr(args, "data_dir", None):
             settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
         return settings
-    except Exception as exc:  # pydantic's message names the variable
-        raise CliError(f"bad configuration: {exc}".splitlines()[0]) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "HUCHU_" + str(first["loc"][0]).upper() if first.get("loc") else "HUCHU_*"
+        raise CliError(f"bad configuration: {name}: {first['msg']}") from None
 
 
 def _parser() -> argparse.ArgumentParser:

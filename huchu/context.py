@@ -44,6 +44,7 @@ def build_context(settings: Settings, workers: int = 1) -> Context:
     from huchu.inference.factory import build_inference
     from huchu.stores.factory import build_object_store, build_vector_store
 
+    settings.check_production()
     return Context(
         settings=settings,
         objects=build_object_store(settings),

@@ -64,6 +64,7 @@ def variants(face_jpeg: bytes) -> dict[str, bytes]:
         "gray.jpg": encode(rgb.convert("L"), "JPEG", quality=92),
         "animated.gif": gif.getvalue(),
         "webp.webp": encode(rgb, "WEBP", quality=90),
+        "phone.heic": encode(rgb, "HEIF", quality=90),
         "phone.jpg": phone_photo(face_jpeg),
     }
 

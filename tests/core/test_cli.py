@@ -75,3 +75,14 @@ def test_doctor_reports_each_part(tmp_path: Path) -> None:
     for part in ("engine", "models", "vectors", "objects", "inference"):
         assert part in out.stdout
     assert "problem" not in out.stdout
+
+
+def test_settings_refuse_placeholder_and_incomplete_production(tmp_path: Path) -> None:
+    out = huchu("doctor", env={"HUCHU_ADMIN_TOKEN": "changeme"})
+    assert out.returncode == 2 and "placeholder" in out.stderr
+    out = huchu("recompute", "--data-dir", str(tmp_path), env={"HUCHU_PRODUCTION": "true"})
+    assert (
+        out.returncode == 2 and "HUCHU_URL_SECRET" in out.stderr and "Traceback" not in out.stderr
+    )
+    out = huchu("recompute", "--event", "Bad Event!", "--data-dir", str(tmp_path))
+    assert out.returncode == 2 and "event" in out.stderr

@@ -146,7 +146,7 @@ def test_failure_before_pointer_keeps_previous_version(client: TestClient, ctx: 
 
 def test_averages_empty_before_first_recompute_and_admin_only(client: TestClient) -> None:
     assert client.get("/api/averages").json()["cohorts"] == []
-    assert client.post("/api/averages/recompute").status_code == 401
+    assert client.post("/api/averages/recompute").status_code == 403
 
 
 def test_scheduler_paths_cover_every_event(
