@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from huchu.cli import main
-
-
-def huchu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "huchu"), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+from tests.commandline import huchu
 
 
 def test_analyze_json_lines(tmp_path: Path, photos: dict[str, bytes]) -> None:

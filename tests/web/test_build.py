@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from huchu.config import Settings
 from huchu.stores.factory import s3_client
-
-
-def huchu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "huchu"), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+from tests.commandline import huchu
 
 
 def test_build_renders_both_languages_with_pinned_vendor_files(tmp_path: Path) -> None:
