@@ -16,7 +16,7 @@ from huchu.context import Context
 from huchu.game.state import current
 from huchu.photos.catalog import graph_node
 from huchu.photos.records import face_model
-from huchu.schemas import Cluster, EventGraph, GraphEdge, Leaderboard, LeaderboardItem
+from huchu.schemas import Cluster, Cohort, EventGraph, GraphEdge, Leaderboard, LeaderboardItem
 from huchu.stores.vectors import Point
 
 
@@ -35,7 +35,7 @@ def ranked(
     return rows[:limit]
 
 
-def leaderboard(ctx: Context, event: str, cohort: str, limit: int) -> Leaderboard:
+def leaderboard(ctx: Context, event: str, cohort: Cohort, limit: int) -> Leaderboard:
     snap = current(ctx, event)
     version = 0 if snap is None else int(snap["version"])
     for c in [] if snap is None else snap["cohorts"]:
@@ -45,8 +45,8 @@ def leaderboard(ctx: Context, event: str, cohort: str, limit: int) -> Leaderboar
                 LeaderboardItem(rank=i + 1, face=face_model(ctx, p), score=s)
                 for i, (_, s, p) in enumerate(rows)
             ]
-            return Leaderboard(version=version, cohort=cohort, items=items)  # type: ignore[arg-type]
-    return Leaderboard(version=version, cohort=cohort, items=[])  # type: ignore[arg-type]
+            return Leaderboard(version=version, cohort=cohort, items=items)
+    return Leaderboard(version=version, cohort=cohort, items=[])
 
 
 K = 5

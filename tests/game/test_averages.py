@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from huchu.context import Context
 from huchu.game import recompute as game
+from huchu.game import state
 from huchu.game.average import GameState
 from huchu.stores.ids import new_id
 from huchu.stores.objects import ObjectStore
@@ -63,7 +64,7 @@ def test_incremental_equals_full_rebuild_and_order_is_irrelevant(ctx: Context) -
     game.recompute(ctx, "default")
     second = synthetic(ctx, 25, 2, t0=5000.0)
     game.recompute(ctx, "default")
-    incremental = game.store.load(ctx, "default")[0]
+    incremental = state.load(ctx, "default")[0]
     rebuilt = full_rebuild(first + second)
     shuffled = first + second
     random.Random(3).shuffle(shuffled)
@@ -85,7 +86,7 @@ def test_add_then_delete_returns_previous_state(
     before = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
     ).json()
-    state_before = game.store.load(ctx, "default")[0]
+    state_before = state.load(ctx, "default")[0]
     added = upload(client, photos["t1.jpg"]).json()
     mid = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
@@ -99,7 +100,7 @@ def test_add_then_delete_returns_previous_state(
     after = client.post(
         "/api/averages/recompute", headers={"Authorization": f"Bearer {ADMIN}"}
     ).json()
-    state_after = game.store.load(ctx, "default")[0]
+    state_after = state.load(ctx, "default")[0]
 
     def stats(body: dict[str, Any]) -> list[tuple[Any, ...]]:
         return [
@@ -121,7 +122,7 @@ def test_leaderboard_equals_brute_force(client: TestClient, ctx: Context) -> Non
     females = [p for p in points if p.payload["gender"] == "female"]
     mean = full_rebuild(females).cohorts["female"].mean
     brute = sorted(
-        ((round(float(np.dot(p.vector, mean)), 4), p.id) for p in females),
+        ((round(float(np.dot(p.vector or [], mean)), 4), p.id) for p in females),
         key=lambda t: (-t[0], t[1]),
     )[:10]
     assert [(i["face"]["face_id"]) for i in board["items"]] == [fid for _, fid in brute]

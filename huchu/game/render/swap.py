@@ -187,11 +187,11 @@ class Restorer:
         h, w = rgb.shape[:2]
         back = cv2.warpAffine(out, inv, (w, h))
         mask = cv2.warpAffine(np.full((512, 512), 255, np.uint8), inv, (w, h))
-        mask = (
+        soft = (
             cv2.GaussianBlur(cv2.erode(mask, np.ones((15, 15), np.uint8)), (31, 31), 0)[..., None]
             / 255.0
         )
-        blended: RGB = (back * mask + rgb * (1 - mask)).astype(np.uint8)
+        blended: RGB = (back * soft + rgb * (1 - soft)).astype(np.uint8)
         return blended
 
 

@@ -58,10 +58,11 @@ def warp(
     outside = lab < 0
     map_x[outside] = xs[outside]
     map_y[outside] = ys[outside]
-    return cv2.remap(
+    moved = cv2.remap(
         np.asarray(image, dtype=np.float32),
         map_x,
         map_y,
         interpolation,
         borderMode=cv2.BORDER_REFLECT,
     )
+    return np.asarray(moved, dtype=np.float32)
