@@ -119,6 +119,8 @@ def test_documented_constraints_are_enforced(client: TestClient, ctx: Context) -
         r = client.get("/api/faces", params=params)
         assert r.status_code == 400, (params, r.text)
         assert r.json()["error"]["code"] == "bad_request"
-    assert client.get("/api/faces", params={"event": "a" * 40, "limit": MAX_PAGE}).status_code == 200
+    assert (
+        client.get("/api/faces", params={"event": "a" * 40, "limit": MAX_PAGE}).status_code == 200
+    )
     assert client.get("/api/leaderboard", params={"cohort": "both"}).status_code == 400
     assert client.get("/api/graph", params={"format": "csv"}).status_code == 400
