@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from huchu.config import Settings
 from huchu.engines.base import EngineInfo
@@ -15,9 +14,15 @@ from huchu.stores.vectors import VectorStore
 
 PHOTOS = "photos"  # one point per photo; the 1-d vector is a placeholder
 
-# Called with the deleted faces' payloads and vectors before they are gone, so the
-# game can subtract them from its sums (no copy is kept).
-FacesDeleted = Callable[["Context", list[dict[str, Any]], list[list[float]]], None]
+
+class DeleteWatcher(Protocol):
+    """Told about a delete: ``before`` while the faces still exist, ``after`` once gone."""
+
+    def before(
+        self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
+    ) -> None: ...
+
+    def after(self, ctx: Context, events: set[str]) -> None: ...
 
 
 @dataclass
@@ -26,7 +31,7 @@ class Context:
     objects: ObjectStore
     vectors: VectorStore
     inference: Inference
-    faces_deleted: list[FacesDeleted] = field(default_factory=list)
+    faces_deleted: list[DeleteWatcher] = field(default_factory=list)
     _ready: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,9 +68,9 @@ def assemble(
     settings: Settings, objects: ObjectStore, vectors: VectorStore, inference: Inference
 ) -> Context:
     """A context from its parts, with the game wired to deletes."""
-    from huchu.game.recompute import subtract_deleted
+    from huchu.game.erase import GameEraser
 
-    return Context(settings, objects, vectors, inference, faces_deleted=[subtract_deleted])
+    return Context(settings, objects, vectors, inference, faces_deleted=[GameEraser()])
 
 
 def build_context(settings: Settings, workers: int = 1) -> Context:

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from huchu.context import Context
 from huchu.game.state import current
-from huchu.photos.catalog import graph_node
+from huchu.photos.catalog import graph_node, visible
 from huchu.photos.records import face_model
 from huchu.schemas import Cluster, Cohort, EventGraph, GraphEdge, Leaderboard, LeaderboardItem
 from huchu.stores.vectors import Point
@@ -29,7 +29,7 @@ def ranked(
     # A few extra hits so equal scores at the cut are ordered by id, not by index luck.
     hits = ctx.vectors.search(ctx.faces, [float(v) for v in mean], match, limit + 8)
     rows = sorted(
-        ((h.id, round(float(h.score or 0.0), 6), h.payload) for h in hits),
+        ((h.id, round(float(h.score or 0.0), 6), h.payload) for h in visible(hits)),
         key=lambda t: (-t[1], t[0]),
     )
     return rows[:limit]
@@ -64,7 +64,7 @@ def build(
         page, cursor = ctx.vectors.scroll(
             ctx.faces, {"event": event}, min(256, max_nodes - len(points)), cursor, vectors=True
         )
-        points += [p for p in page if p.vector is not None]
+        points += [p for p in visible(page) if p.vector is not None]
         if cursor is None:
             break
     edges = mutual_edges(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import os
@@ -14,11 +16,26 @@ from urllib.parse import quote
 from huchu.errors import NotFound, Unavailable
 
 
+class Conflict(Exception):
+    """A conditional write lost: the object changed (or appeared) since it was read."""
+
+
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The object and its entity tag, for a later ``put_if``."""
+        ...
+
+    def put_if(self, key: str, data: bytes, content_type: str, etag: str | None) -> str:
+        """Write only if the object still has ``etag`` (``None``: only if it is absent).
+
+        Raises ``Conflict`` otherwise; returns the new tag. Several processes or function
+        instances updating one object this way never lose each other's updates.
+        """
+        ...
+
     def delete(self, keys: list[str]) -> None: ...
-    def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
     def url(self, key: str, expires: int = 3600) -> str: ...
     def ping(self) -> None: ...
@@ -60,15 +77,59 @@ class LocalObjectStore:
         return p
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        p = self._path(key)
+        self._write(self._path(key), data)
+
+    def _write(self, p: Path, data: bytes) -> None:
+        """Temp file + fsync + rename; a failed write leaves neither temp file nor folder."""
+        tmp: str | None = None
+        made = not p.parent.exists()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, p)
+            tmp = None
         except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            if made:
+                self._prune(p.parent)
             raise Unavailable(f"object store write failed: {exc.strerror}") from exc
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents while they are empty (never the root)."""
+        root = self.root.resolve()
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        data = self.get(key)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def put_if(self, key: str, data: bytes, content_type: str, etag: str | None) -> str:
+        p = self._path(key)
+        # One lock for the store's conditional writes, shared by every process on this disk.
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                now: str | None = hashlib.sha256(p.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                now = None
+            if now != etag:
+                raise Conflict(f"{key} changed since it was read")
+            self._write(p, data)
+            return hashlib.sha256(data).hexdigest()
+        finally:
+            os.close(fd)  # releases the lock
 
     def get(self, key: str) -> bytes:
         p = self._path(key)
@@ -81,13 +142,12 @@ class LocalObjectStore:
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:
+            p = self._path(key)
             try:
-                self._path(key).unlink(missing_ok=True)
+                p.unlink(missing_ok=True)
             except OSError as exc:
                 raise Unavailable(f"object store delete failed: {exc.strerror}") from exc
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+            self._prune(p.parent)  # no empty folders left behind
 
     def list(self, prefix: str) -> list[str]:
         base = self.root
@@ -135,6 +195,25 @@ class S3ObjectStore:
         body = self._call("read", self._s3.get_object, Key=key)["Body"]
         return bytes(body.read())
 
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        answer = self._call("read", self._s3.get_object, Key=key)
+        return bytes(answer["Body"].read()), str(answer["ETag"])
+
+    def put_if(self, key: str, data: bytes, content_type: str, etag: str | None) -> str:
+        from botocore.exceptions import ClientError
+
+        condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
+        try:
+            answer = self._s3.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **condition
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                raise Conflict(f"{key} changed since it was read") from None
+            raise Unavailable(f"object store write failed: {code}") from exc
+        return str(answer["ETag"])
+
     def delete(self, keys: list[str]) -> None:
         for i in range(0, len(keys), 1000):
             chunk = [{"Key": k} for k in keys[i : i + 1000]]
@@ -142,13 +221,6 @@ class S3ObjectStore:
                 self._call(
                     "delete", self._s3.delete_objects, Delete={"Objects": chunk, "Quiet": True}
                 )
-
-    def exists(self, key: str) -> bool:
-        try:
-            self._call("read", self._s3.head_object, Key=key)
-            return True
-        except NotFound:
-            return False
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
