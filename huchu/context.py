@@ -20,7 +20,9 @@ class DeleteWatcher(Protocol):
 
     def before(
         self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
-    ) -> None: ...
+    ) -> bool:
+        """Take the faces out; True when something was changed (it cannot be undone)."""
+        ...
 
     def after(self, ctx: Context, events: set[str]) -> None: ...
 

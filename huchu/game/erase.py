@@ -23,15 +23,18 @@ class GameEraser:
 
     def before(
         self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
-    ) -> None:
+    ) -> bool:
         by_event: dict[str, list[int]] = {}
+        changed = False
         for i, p in enumerate(payloads):
             by_event.setdefault(p["event"], []).append(i)
         for event, idx in by_event.items():
             faces = [(payloads[i], vectors[i]) for i in idx]
             first = subtract(ctx, event, faces)
             if first is not None:
+                changed = True
                 redact(ctx, event, first, {p["face_id"] for p, _ in faces})
+        return changed
 
     def after(self, ctx: Context, events: set[str]) -> None:
         for event in sorted(events):

@@ -89,8 +89,8 @@ def _decode(data: bytes, max_pixels: int, max_side: int) -> DecodedImage:
                     ),
                 )
             image.load()
-            image = _reduce(image, max_side)
-            upright: Image.Image = ImageOps.exif_transpose(image) or image
+            reduced = _reduce(image, max_side)
+            upright: Image.Image = ImageOps.exif_transpose(reduced) or reduced
             rgb = _to_rgb(upright)
     except (TooLarge, UnsupportedMedia):
         raise
@@ -112,9 +112,11 @@ def _reduce(image: Image.Image, max_side: int) -> Image.Image:
         return image
     factor = -(-longest // max_side)  # ceil: the result is at most max_side
     if image.mode in ("L", "RGB", "RGBA", "LA", "I", "F", "CMYK", "I;16"):
-        return image.reduce(factor)
-    size = (max(1, image.width // factor), max(1, image.height // factor))
-    return image.resize(size, Image.Resampling.NEAREST)  # palettes: keep the palette
+        reduced = image.reduce(factor)
+    else:  # palettes: keep the palette
+        size = (max(1, image.width // factor), max(1, image.height // factor))
+        reduced = image.resize(size, Image.Resampling.NEAREST)  # info (EXIF) is kept
+    return reduced
 
 
 def _to_rgb(image: Image.Image) -> RGB:

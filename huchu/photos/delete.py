@@ -2,8 +2,9 @@
 
 Ordered so that a failure leaves the photo whole or gone, and a retry finishes the job:
 the photo and its faces are first marked ``deleting`` (hidden from every read); if the
-game cannot take them out, the mark is undone (whole); after that, each step is
-idempotent and the record goes last (gone, and a retry completes it).
+game or the object store refuses before anything was taken away, the mark is undone
+(whole); after that, each step is idempotent and the record goes last (gone, and a
+retry completes it).
 """
 
 from __future__ import annotations
@@ -23,22 +24,33 @@ def delete_photo(ctx: Context, photo_id: str, owner_token: str | None, is_admin:
         raise Forbidden("only the photo's owner or an admin may delete it")
     face_ids = [f["face_id"] for f in payload["faces"] if f.get("face_id")]
     faces = ctx.vectors.retrieve(ctx.faces, face_ids, vectors=True)
+    keys = [payload["image_key"], payload["annotated_key"]]
+    keys += [f["portrait_key"] for f in payload["faces"] if f.get("portrait_key")]
     fresh = not payload.get("deleting")
     _mark(ctx, payload, faces, True)
+    changed = False
     try:
         for watcher in ctx.faces_deleted:
-            watcher.before(ctx, [f.payload for f in faces], [f.vector or [] for f in faces])
+            changed |= watcher.before(
+                ctx, [f.payload for f in faces], [f.vector or [] for f in faces]
+            )
+        ctx.objects.delete(keys)
     except Exception:
-        if fresh:
-            _mark(ctx, payload, faces, False)  # nothing was taken out: the photo stays whole
+        if fresh and not changed and _all_there(ctx, keys):
+            _mark(ctx, payload, faces, False)  # nothing was taken away: the photo stays whole
         raise
     ctx.vectors.delete(ctx.faces, face_ids)
     for watcher in ctx.faces_deleted:
         watcher.after(ctx, {payload["event"]})
-    keys = [payload["image_key"], payload["annotated_key"]]
-    keys += [f["portrait_key"] for f in payload["faces"] if f.get("portrait_key")]
-    ctx.objects.delete(keys)
     ctx.vectors.delete(ctx.photos, [photo_id])
+
+
+def _all_there(ctx: Context, keys: list[str]) -> bool:
+    folder = keys[0].rsplit("/", 1)[0] + "/"
+    try:
+        return set(keys) <= set(ctx.objects.list(folder))
+    except Exception:
+        return False
 
 
 def _mark(ctx: Context, photo: dict[str, Any], faces: list[Point], deleting: bool) -> None:

@@ -68,3 +68,16 @@ def test_worker_peak_memory_on_40_megapixels(tmp_path: Path) -> None:
         width, height, peak = (int(v) for v in out.stdout.split())
         print(f"{kind}: decoded {width}x{height}, worker peak {peak} MB")
         assert peak <= PEAK_MB, (kind, peak)
+
+
+def test_a_large_phone_photo_is_reduced_and_still_upright() -> None:
+    # Stored sideways (wide) with EXIF orientation 6, as phones do; PNG has no draft mode,
+    # so the picture is reduced after decoding and must keep its orientation tag.
+    stored = Image.new("RGB", (7200, 5400), (120, 90, 60))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    stored.save(buf, "PNG", exif=exif.tobytes())
+    decoded = decode_image(buf.getvalue())
+    assert max(decoded.width, decoded.height) <= DEFAULTS.decode_max_side
+    assert decoded.height > decoded.width  # upright: a portrait

@@ -51,7 +51,9 @@ def test_delete_leaves_no_trace_on_disk(
     alive = " ".join(traces(Path(ctx.settings.data_dir), needles))
     assert "face id" in alive and "photo id" in alive and "embedding" in alive  # seen while alive
 
-    r = client.delete(f"/api/photos/{gone['photo_id']}", headers={"X-Huchu-Owner": gone["owner_token"]})
+    r = client.delete(
+        f"/api/photos/{gone['photo_id']}", headers={"X-Huchu-Owner": gone["owner_token"]}
+    )
     assert r.status_code == 204
     # The averages changed by the delete's answer, before any recompute.
     now = client.get("/api/averages").json()
