@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
+from types import FrameType
 
 from huchu.config import Settings
 
@@ -17,6 +19,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     workers = args.workers or min(os.cpu_count() or 1, 4)
     ctx = build_context(settings, workers=workers)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; with the
+    # default handler that would kill this process before the workers are stopped.
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         app = create_embedded_app(ctx, site_dir=_site(settings))
         print(
@@ -24,9 +29,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"engine {ctx.info.engine}, {workers} analysis workers)"
         )
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except (SystemExit, KeyboardInterrupt):
+        pass
     finally:
-        ctx.close()
+        ctx.close()  # analysis workers, the resource tracker, the stores
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _site(settings: Settings) -> Path | None:
