@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -19,8 +20,11 @@ from functions.errors import install, responses
 from huchu.context import Context
 from huchu.errors import NotFound, RateLimited, error_body
 from huchu.health import diagnose
+from huchu.photos.sweep import sweep
 from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
+
+log = logging.getLogger("huchu.serve")
 
 
 class RateLimiter:
@@ -84,6 +88,11 @@ def create_embedded_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
+        if scheduler:
+            # This process owns the data dir: whatever a crash left behind goes now.
+            swept = await blocking(sweep, ctx, 0.0)
+            if swept:
+                log.warning("cleared what an earlier crash left: %s", dict(swept))
         if scheduler and ctx.settings.recompute_seconds > 0:
             task = asyncio.create_task(averages.schedule_loop(ctx))
         try:
