@@ -125,8 +125,11 @@ def _app() -> Any:
     asgi = lambda_handler(app)
 
     def handler(event: dict[str, Any], context: object) -> Any:
-        if isinstance(event, dict) and event.get("huchu") == "recompute":
-            return schedule_handler(event, context)
+        from functions.aws import schedule_target
+
+        target = schedule_target(event)
+        if target is not None:  # Scheduler input or a classic "Scheduled Event": not HTTP
+            return schedule_handler({"event": target}, context)
         return asgi(event, context)
 
     return handler
