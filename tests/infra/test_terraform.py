@@ -143,9 +143,9 @@ def test_function_commands_are_handlers_of_the_image() -> None:
 def test_limits_agree_with_the_app_and_api_gateway() -> None:
     main = tf_locals("main.tf")
     variables = tf_locals("variables.tf")
-    mib = int(
-        re.search(r'variable "max_upload_mib" \{[^}]*default\s*=\s*(\d+)', variables, re.S).group(1)
-    )  # type: ignore[union-attr]
+    found = re.search(r'variable "max_upload_mib" \{[^}]*default\s*=\s*(\d+)', variables, re.S)
+    assert found is not None
+    mib = int(found.group(1))
     assert mib * 1024 * 1024 == Settings().max_upload_bytes
     # API Gateway ends a request at 30 s: the HTTP functions must stop before it does.
     timeouts = dict(re.findall(r"(\w+)\s*=\s*\{ command = \"[\w.]+\",.*timeout = (\d+) \}", main))
