@@ -11,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.embedded import create_embedded_app
+from huchu.analysis import EngineSpec
 from huchu.config import Settings
-from huchu.context import Context
+from huchu.context import Context, assemble
 from huchu.engines.base import FaceEngine
-from huchu.inference.local import EngineSpec, LocalInference
+from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store, s3_client
 from huchu.stores.objects import S3ObjectStore
 from huchu.stores.vectors import QdrantStore
@@ -41,7 +42,10 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def inference(bundled_engine: FaceEngine) -> Iterator[LocalInference]:
-    inf = LocalInference(EngineSpec(name="dlib", models_dir=Path("models")), engine=bundled_engine)
+    inf = LocalInference(
+        EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models"))),
+        engine=bundled_engine,
+    )
     yield inf
     inf.close()
 
@@ -79,7 +83,7 @@ def ctx(
         settings = make_settings(tmp_path)
         objects = build_object_store(settings)
     vectors = QdrantStore(None, settings.data_dir / "qdrant")
-    context = Context(settings=settings, objects=objects, vectors=vectors, inference=inference)
+    context = assemble(settings, objects, vectors, inference)
     yield context
     vectors.close()
 

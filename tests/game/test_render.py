@@ -10,14 +10,15 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from huchu.analysis import analyze_bytes, analyze_rgb
+from huchu.analysis import EngineSpec, analyze_bytes, analyze_rgb
+from huchu.config import Settings
 from huchu.context import Context
 from huchu.engines.base import FaceEngine
 from huchu.game import recompute as game
-from huchu.game.render_morph import MorphState
-from huchu.game.snapshots import current
+from huchu.game.render.morph import MorphState
+from huchu.game.state import current
 from huchu.imaging.decode import decode_image
-from huchu.inference.local import EngineSpec, LocalInference
+from huchu.inference.local import LocalInference
 from huchu.stores.vectors import QdrantStore
 from tests import standins
 from tests.functions.conftest import ADMIN, make_settings, upload
@@ -136,7 +137,9 @@ def test_swap_mode_with_standins(
     standins.buffalo_l(models)
     standins.inswapper(models / "inswapper_128.onnx")
     settings = make_settings(tmp_path, models_dir=models, engine="insightface")
-    inference = LocalInference(EngineSpec(name="insightface", models_dir=models))
+    inference = LocalInference(
+        EngineSpec.from_settings(Settings(engine="insightface", models_dir=models))
+    )
     from huchu.stores.factory import build_object_store
 
     ctx = Context(
@@ -197,8 +200,8 @@ def test_codeformer_restores_with_random_weights(
     import pytest
 
     torch = pytest.importorskip("torch")
-    from huchu.game.codeformer_arch import codeformer_class
-    from huchu.game.render_swap import CODEFORMER, Restorer
+    from huchu.game.render.codeformer import codeformer_class
+    from huchu.game.render.swap import CODEFORMER, Restorer
 
     assert Restorer.load(tmp_path) is None  # no weights: restoration is simply off
     torch.manual_seed(0)

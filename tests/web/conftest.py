@@ -18,7 +18,7 @@ import uvicorn
 
 from frontend.build import build_site
 from functions.embedded import create_embedded_app
-from huchu.context import Context
+from huchu.context import Context, assemble
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store
 from huchu.stores.vectors import QdrantStore
@@ -56,7 +56,7 @@ def _serve_api(ctx: Context, site: Path | None, port: int) -> uvicorn.Server:
 
 def _context(tmp: Path, inf: LocalInference, **kw: Any) -> Context:
     settings = make_settings(tmp, rate_limit_per_minute=0, **kw)
-    return Context(settings, build_object_store(settings), QdrantStore(None, tmp / "qdrant"), inf)
+    return assemble(settings, build_object_store(settings), QdrantStore(None, tmp / "qdrant"), inf)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from huchu.game.morph_shape import triangles
+from huchu.game.render.shape import triangles
 
 Points = NDArray[np.float64]
 

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from huchu.game.average import COHORTS, cohorts_of
-from huchu.game.morph_shape import (
+from huchu.game.render.shape import (
     H,
     W,
     apply,
@@ -20,7 +20,7 @@ from huchu.game.morph_shape import (
     flipped,
     similarity_to_canvas,
 )
-from huchu.game.warp import label_map, warp
+from huchu.game.render.warp import label_map, warp
 
 RGB = NDArray[np.uint8]
 

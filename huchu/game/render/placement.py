@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from huchu.game.morph_shape import canonical, face_points
-from huchu.game.warp import warp
+from huchu.game.render.shape import canonical, face_points
+from huchu.game.render.warp import warp
 
 RGB = NDArray[np.uint8]
 
