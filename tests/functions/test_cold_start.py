@@ -35,9 +35,6 @@ print(json.dumps({"status": answer["statusCode"], "after_import": after_import,
 """
 
 
-# Strict: once the Context builds its engine lazily (the core refactor), this passes and the
-# marker must go.
-@pytest.mark.xfail(strict=True, reason="the Context still builds the engine on the first request")
 @pytest.mark.parametrize(
     ("name", "method", "path", "status"),
     [
