@@ -10,7 +10,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import admin, averages, catalog, photos
@@ -18,8 +18,9 @@ from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
 from huchu.context import Context
-from huchu.errors import NotFound, RateLimited, error_body
+from huchu.errors import Forbidden, NotFound, RateLimited, error_body
 from huchu.health import diagnose
+from huchu.photos.staged import STAGING
 from huchu.photos.sweep import sweep
 from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
@@ -78,6 +79,24 @@ def ops_router() -> APIRouter:
             media_type="image/jpeg" if key.endswith(".jpg") else "application/octet-stream",
             headers={"Cache-Control": "private, max-age=600"},
         )
+
+    @router.put("/files/{key:path}", include_in_schema=False, responses=responses(403, 404))
+    async def put_file(
+        request: Request, ctx: ContextDep, key: str, exp: int = 0, sig: str = ""
+    ) -> Response:
+        # The local store's answer to a presigned PUT: only staging keys, only the signed
+        # type and size (as S3 checks its signed Content-Type and Content-Length).
+        store = ctx.objects
+        data = await request.body()
+        kind = request.headers.get("content-type", "")
+        if (
+            not isinstance(store, LocalObjectStore)
+            or not key.startswith(STAGING)
+            or not store.signer.verify_put(key, exp, sig, kind, len(data))
+        ):
+            raise Forbidden("the signature does not match this request")
+        await blocking(store.put, key, data, kind)
+        return Response(status_code=200)
 
     return router
 

@@ -23,8 +23,9 @@ from huchu.config import DEFAULT_EVENT, Settings
 from huchu.errors import BadRequest, TooLarge
 from huchu.photos import validate
 from huchu.photos.delete import delete_photo
+from huchu.photos.staged import discard, process_upload, start_upload
 from huchu.photos.upload import UploadRequest, upload_photo
-from huchu.schemas import UploadedPhoto
+from huchu.schemas import UploadedPhoto, UploadStart, UploadTicket
 
 router = APIRouter(tags=["photos"])
 
@@ -61,12 +62,55 @@ async def create_photo(
     clean_title = validate.title(title)
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     body = await blocking(upload_photo, ctx, UploadRequest(data, event, clean_title, owner))
+    return _uploaded(request, body)
+
+
+def _uploaded(request: Request, body: UploadedPhoto) -> Response:
     response = htmx(
         request, "fragments/upload_result.html", "photo", body, 201, exclude=body.unset()
     )
     if body.owner_token:  # htmx callers get HTML, so the new token also rides a header
         response.headers["X-Huchu-Owner-Token"] = body.owner_token
     return response
+
+
+@router.post(
+    "/api/uploads",
+    status_code=201,
+    response_model=UploadTicket,
+    responses=responses(400, 413, 415, 429),
+)
+async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) -> UploadTicket:
+    """A presigned PUT that stores the photo under a staging key (larger photos than a
+    function's request can carry go this way); then call ``/api/uploads/{id}/process``."""
+    return start_upload(ctx, start.event, start.content_type, start.size)
+
+
+@router.post(
+    "/api/uploads/{upload_id}/process",
+    status_code=201,
+    response_model=UploadedPhoto,
+    responses=responses(400, 404, 413, 415, 422, 429),
+)
+async def process_staged(
+    upload_id: str,
+    request: Request,
+    ctx: ContextDep,
+    owner: OwnerDep,
+    _: RateLimitDep,
+    consent: Annotated[str | None, Form(description="must be `true`")] = None,
+    title: Annotated[str | None, Form(max_length=100)] = None,
+    event: EventForm = DEFAULT_EVENT,
+) -> Response:
+    """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""
+    try:
+        validate.consent(consent)
+        clean_title = validate.title(title)
+    except BadRequest:
+        await blocking(discard, ctx, upload_id)
+        raise
+    body = await blocking(process_upload, ctx, upload_id, event, clean_title, owner)
+    return _uploaded(request, body)
 
 
 @router.delete(

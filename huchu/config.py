@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str | None = None
+    s3_public_endpoint: str | None = None  # the S3 endpoint browsers reach (presigned URLs)
     engine: EngineName = "auto"
     models_dir: Path = Path("./models")
     inference_url: str | None = None

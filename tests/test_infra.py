@@ -1,9 +1,8 @@
-"""The deployment files stay valid: compose config and terraform formatting."""
+"""The deployment files stay valid: compose config (Terraform: tests/infra)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,18 +26,6 @@ def test_compose_file_is_valid() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "quay.io/minio/minio:RELEASE." in (ROOT / "docker-compose.yml").read_text()
-
-
-def test_terraform_is_formatted() -> None:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed")
-    out = subprocess.run(
-        ["terraform", "fmt", "-check", "-recursive", str(ROOT / "infra" / "terraform")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_every_function_has_a_lambda_handler() -> None:

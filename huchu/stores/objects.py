@@ -9,6 +9,7 @@ import hmac
 import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -18,6 +19,15 @@ from huchu.errors import NotFound, Unavailable
 
 class Conflict(Exception):
     """A conditional write lost: the object changed (or appeared) since it was read."""
+
+
+@dataclass(frozen=True)
+class PresignedPut:
+    """A request that stores exactly ``size`` bytes of one type under one key, until ``expires``."""
+
+    url: str
+    expires: int  # unix seconds
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ObjectStore(Protocol):
@@ -38,6 +48,9 @@ class ObjectStore(Protocol):
     def delete(self, keys: list[str]) -> None: ...
     def list(self, prefix: str) -> list[str]: ...
     def url(self, key: str, expires: int = 3600) -> str: ...
+    def upload_url(
+        self, key: str, content_type: str, size: int, expires: int = 900
+    ) -> PresignedPut: ...
     def ping(self) -> None: ...
 
 
@@ -58,8 +71,21 @@ class UrlSigner:
     def verify(self, key: str, exp: int, sig: str) -> bool:
         return exp >= time.time() and hmac.compare_digest(sig, self._mac(key, exp))
 
-    def _mac(self, key: str, exp: int) -> str:
-        return hmac.new(self._secret, f"{key}\n{exp}".encode(), hashlib.sha256).hexdigest()[:32]
+    def sign_put(self, key: str, content_type: str, size: int, expires: int) -> PresignedPut:
+        """A PUT to ``/files/{key}`` that the API takes once: this type, this many bytes."""
+        exp = int(time.time()) + expires
+        sig = self._mac(key, exp, f"PUT\n{content_type}\n{size}")
+        url = f"{self._base}/files/{quote(key)}?exp={exp}&sig={sig}"
+        return PresignedPut(url, exp, {"Content-Type": content_type})
+
+    def verify_put(self, key: str, exp: int, sig: str, content_type: str, size: int) -> bool:
+        expected = self._mac(key, exp, f"PUT\n{content_type}\n{size}")
+        return exp >= time.time() and hmac.compare_digest(sig, expected)
+
+    def _mac(self, key: str, exp: int, request: str = "") -> str:
+        # GET links sign the key and expiry only; a PUT also signs its type and size.
+        message = f"{key}\n{exp}" + (f"\n{request}" if request else "")
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class LocalObjectStore:
@@ -162,13 +188,23 @@ class LocalObjectStore:
     def url(self, key: str, expires: int = 3600) -> str:
         return self.signer.sign(key, expires)
 
+    def upload_url(
+        self, key: str, content_type: str, size: int, expires: int = 900
+    ) -> PresignedPut:
+        self._path(key)  # refuse keys outside the root before signing
+        return self.signer.sign_put(key, content_type, size, expires)
+
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise Unavailable(f"object folder {self.root} is not writable")
 
 
 class S3ObjectStore:
-    """S3 API through boto3: MinIO, AWS or moto; presigned GET URLs."""
+    """S3 API through boto3: MinIO, AWS, rclone or moto; presigned GET and PUT URLs.
+
+    ``public_client`` signs the URLs that browsers get (``HUCHU_S3_PUBLIC_ENDPOINT``), so
+    the host in them is one that browsers reach; the signature covers that host.
+    """
 
     def __init__(self, client: Any, bucket: str, public_client: Any | None = None) -> None:
         self._s3 = client
@@ -241,6 +277,19 @@ class S3ObjectStore:
                 "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
             )
         )
+
+    def upload_url(
+        self, key: str, content_type: str, size: int, expires: int = 900
+    ) -> PresignedPut:
+        # Content-Type and Content-Length are signed headers: S3 refuses another size or type.
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+        }
+        url = self._presign.generate_presigned_url("put_object", Params=params, ExpiresIn=expires)
+        return PresignedPut(str(url), int(time.time()) + expires, {"Content-Type": content_type})
 
     def ping(self) -> None:
         self._call("ping", self._s3.head_bucket)
