@@ -57,7 +57,8 @@ def test_put_get_list_delete(rclone: S3Server, tmp_path: Path) -> None:
     store.put("averages/all.jpg", b"three", "image/jpeg")
     assert store.get("photos/a.jpg") == b"one"
     assert store.list("photos/") == ["photos/a.jpg", "photos/b.jpg"]
-    assert store.exists("photos/b.jpg") and not store.exists("photos/c.jpg")
+    with pytest.raises(NotFound):
+        store.get("photos/c.jpg")
     store.delete(["photos/a.jpg", "photos/b.jpg"])
     assert store.list("photos/") == [] and store.list("") == ["averages/all.jpg"]
     with pytest.raises(NotFound):
@@ -152,3 +153,4 @@ def test_frontend_publish_to_the_site_bucket(rclone: S3Server, tmp_path: Path) -
         env={**env, "HUCHU_S3_SECRET_KEY": "wrong"},
     )
     assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+
