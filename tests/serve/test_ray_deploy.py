@@ -90,7 +90,8 @@ def _wait(
 ) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        if "DEPLOY_FAILED" in why() or "Traceback" in why():
+        said = why()
+        if "DEPLOY_FAILED" in said or "Traceback" in said:
             break
         try:
             if check():
@@ -237,19 +238,27 @@ def _api_answers_through(inference_url: str, tmp: Path, photo: bytes) -> None:
     port = free_port()
     env = {
         **os.environ,
+        "PATH": f"{os.environ.get('PATH', '')}{os.pathsep}{BIN}",
         "HUCHU_INFERENCE_URL": inference_url,
         "HUCHU_DATA_DIR": str(tmp / "data"),
         "HUCHU_ENGINE": "dlib",
     }
-    proc = subprocess.Popen(
-        [str(BIN / "huchu"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp / "huchu-serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["huchu", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     api = f"http://127.0.0.1:{port}"
     try:
-        _wait("huchu serve", lambda: httpx.get(f"{api}/healthz").status_code == 200, 120)
+        _wait(
+            "huchu serve",
+            lambda: proc.poll() is None and httpx.get(f"{api}/healthz").status_code == 200,
+            120,
+            lambda: log.read_text()[-3000:] if proc.poll() is not None else "",
+        )
         r = httpx.post(
             f"{api}/api/photos",
             files={"file": ("obama.jpg", photo, "image/jpeg")},

@@ -1,0 +1,27 @@
+# Inference on an NVIDIA GPU: Ray Serve with onnxruntime-gpu on a CUDA 12 + cuDNN 9 base.
+#   docker build -f docker/gpu.Dockerfile -t huchu-inference-gpu .
+#   docker run --gpus all -p 8000:8000 -v $PWD/models:/app/models:ro huchu-inference-gpu
+# The engine picks CUDAExecutionProvider when onnxruntime-gpu sees the GPU.
+
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+ENV DEBIAN_FRONTEND=noninteractive PIP_BREAK_SYSTEM_PACKAGES=1 PYTHONUNBUFFERED=1
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 python3-pip python3-venv libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /app
+COPY pyproject.toml README.md ./
+RUN mkdir -p huchu functions serve frontend cli \
+    && touch huchu/__init__.py functions/__init__.py serve/__init__.py frontend/__init__.py \
+    && pip install --no-cache-dir ".[serve,gpu]" \
+    # onnxruntime (CPU) and onnxruntime-gpu share a module: keep only the GPU build.
+    && pip uninstall -y onnxruntime huchu \
+    && pip install --no-cache-dir --force-reinstall --no-deps "onnxruntime-gpu>=1.23,<1.31"
+COPY huchu ./huchu
+COPY serve ./serve
+COPY models ./models
+RUN pip install --no-cache-dir --no-deps -e .
+ENV HUCHU_MODELS_DIR=/app/models
+EXPOSE 8000
+CMD ["serve", "run", "serve/config.yaml"]
