@@ -22,6 +22,8 @@ COPY huchu ./huchu
 COPY serve ./serve
 COPY models ./models
 RUN pip install --no-cache-dir --no-deps -e .
-ENV HUCHU_MODELS_DIR=/app/models
+# Replicas with num_gpus 0 (serve/config.yaml, one machine) still see the GPU: Ray would
+# otherwise hide it from them. Kubernetes gives each detector its own (infra/kuberay).
+ENV HUCHU_MODELS_DIR=/app/models RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES=1
 EXPOSE 8000
 CMD ["serve", "run", "serve/config.yaml"]

@@ -239,3 +239,26 @@ def test_every_function_has_a_lambda_handler() -> None:
     for name in ("photos", "catalog", "admin", "averages"):
         module = importlib.import_module(f"functions.{name}")
         assert callable(module.handler), name
+
+
+def test_kuberay_runs_the_checked_in_serve_config() -> None:
+    """The RayService's Serve config is serve/config.yaml, with one GPU per detector."""
+    import yaml
+
+    service = yaml.safe_load((ROOT / "infra" / "kuberay" / "rayservice.yaml").read_text())
+    served = yaml.safe_load(service["spec"]["serveConfigV2"])["applications"]
+    expected = yaml.safe_load((ROOT / "serve" / "config.yaml").read_text())["applications"]
+    for deployment in expected[0]["deployments"]:
+        if deployment["name"] == "Detector":
+            deployment["ray_actor_options"]["num_gpus"] = 1.0
+    assert served == expected
+    cluster = service["spec"]["rayClusterConfig"]
+    head = cluster["headGroupSpec"]["template"]["spec"]["containers"][0]
+    assert "nvidia.com/gpu" not in head["resources"]["limits"]
+    (gpu,) = cluster["workerGroupSpecs"]
+    assert gpu["maxReplicas"] > gpu["minReplicas"] and cluster["enableInTreeAutoscaling"]
+    worker = gpu["template"]["spec"]["containers"][0]
+    assert worker["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    from importlib.metadata import version
+
+    assert cluster["rayVersion"] == version("ray")
