@@ -158,6 +158,27 @@ def _randomise(model: nn.Module) -> nn.Module:
     return model.eval()
 
 
+def gmacs(name: str) -> float:
+    """Multiply-accumulates per image (convolutions and linear layers), in billions."""
+    build, size = MODELS[name]
+    model = _randomise(build())
+    total = [0]
+
+    def count(module: nn.Module, _: Any, out: torch.Tensor) -> None:
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            total[0] += out.numel() * module.in_channels // module.groups * k
+        elif isinstance(module, nn.Linear):
+            total[0] += module.in_features * module.out_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with torch.inference_mode():
+        model(torch.zeros(1, 3, size, size))
+    for h in hooks:
+        h.remove()
+    return total[0] / 1e9
+
+
 def export(name: str, folder: Path) -> Path:
     build, size = MODELS[name]
     model = _randomise(build())
@@ -230,7 +251,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true", help="few iterations (a smoke run)")
+    parser.add_argument("--batches", default="1,8,32", help="comma-separated batch sizes")
     args = parser.parse_args()
+    global BATCHES
+    BATCHES = tuple(int(b) for b in args.batches.split(","))
     import onnxruntime as ort
 
     min_s, max_iter = (0.2, 3) if args.quick else (2.0, 200)
@@ -242,6 +266,7 @@ def main() -> int:
         "providers": providers,
         "torch": torch.__version__,
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "gmacs_per_image": {name: round(gmacs(name), 2) for name in MODELS},
         "rates": {},
     }
     rates: dict[str, dict[int, float]] = {}
@@ -267,7 +292,8 @@ def main() -> int:
     print(f"{'model backend':42s}" + "".join(f"{'batch ' + str(b):>12s}" for b in BATCHES))
     for key, r in rates.items():
         base = rates.get(key.rsplit(" ", 1)[0] + " ort-cpu")
-        ratio = f"  (x{r[32] / base[32]:.1f} CPU at 32)" if base and base is not r else ""
+        top = BATCHES[-1]
+        ratio = f"  ({r[top] / base[top]:.1f}x CPU at {top})" if base and base is not r else ""
         print(f"{key:42s}" + "".join(f"{r[b]:12.1f}" for b in BATCHES) + ratio)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))

@@ -3,7 +3,8 @@
 Starts local Ray (ports pinned), runs ``serve.app:build_app`` with one detector replica
 (so every batch is seen), and posts the celebrity sample to ``/analyze`` from 1 and 8
 concurrent clients. In the same run, the baseline: the same engine in this process,
-image by image (``analyze_bytes``) and in batches of 8 (``analyze_many``). Prints
+image by image (``analyze_bytes``) and in batches of 8 (``analyze_many``), with one
+OpenMP thread as Ray gives a one-CPU replica. Prints
 images/s, the ratio to the in-process baseline, and the batch-size histogram that the
 ``x-huchu-batch-size`` header reports.
 
@@ -29,6 +30,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Ray gives a replica with num_cpus=1 one OpenMP thread; the baseline gets the same.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from benchmarks.common import photos, sample_dir  # noqa: E402
 
@@ -101,7 +104,8 @@ def main() -> int:
     from huchu.engines.factory import build_engine
 
     engine = build_engine(args.engine, models)
-    single, batched = in_process(engine, images)
+    in_process(engine, images[:8])  # warm-up
+    first = in_process(engine, images)
 
     import ray
     from ray import serve
@@ -137,7 +141,10 @@ def main() -> int:
     finally:
         serve.shutdown()
         ray.shutdown()
-        tmp.cleanup()
+    # The baseline again, after Ray has gone: the better of the two runs counts.
+    second = in_process(engine, images)
+    tmp.cleanup()
+    single, batched = max(first[0], second[0]), max(first[1], second[1])
 
     print(f"engine {args.engine}, {len(images)} images, {os.cpu_count()} cores, 1 detector replica")
     print(f"{'run':36s} {'images/s':>9s} {'vs in-process':>14s}")
