@@ -12,10 +12,11 @@ RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# Dependencies first (empty packages stand in for the code). onnxruntime (CPU) and
+# onnxruntime-gpu install the same module: keep only the GPU build.
 RUN mkdir -p huchu functions serve frontend cli \
     && touch huchu/__init__.py functions/__init__.py serve/__init__.py frontend/__init__.py \
     && pip install --no-cache-dir ".[serve,gpu]" \
-    # onnxruntime (CPU) and onnxruntime-gpu share a module: keep only the GPU build.
     && pip uninstall -y onnxruntime huchu \
     && pip install --no-cache-dir --force-reinstall --no-deps "onnxruntime-gpu>=1.23,<1.31"
 COPY huchu ./huchu
