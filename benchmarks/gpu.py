@@ -19,6 +19,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-BATCHES = (1, 8, 32)
+BATCHES: tuple[int, ...] = (1, 8, 32)
 
 
 def _bn_conv(cin: int, cout: int, stride: int = 1, k: int = 3) -> nn.Sequential:
@@ -116,7 +117,8 @@ class IBasicBlock(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.skip(x)
+        out: torch.Tensor = self.body(x) + self.skip(x)
+        return out
 
 
 class IResNet50(nn.Module):
@@ -140,7 +142,8 @@ class IResNet50(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.bn(self.body(self.stem(x)))
-        return self.features(self.fc(torch.flatten(x, 1)))
+        out: torch.Tensor = self.features(self.fc(torch.flatten(x, 1)))
+        return out
 
 
 MODELS: dict[str, tuple[Callable[[], nn.Module], int]] = {
@@ -152,9 +155,11 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], int]] = {
 def _randomise(model: nn.Module) -> nn.Module:
     torch.manual_seed(0)
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):  # non-trivial statistics
-            nn.init.uniform_(m.running_mean, -0.1, 0.1)
-            nn.init.uniform_(m.running_var, 0.5, 1.5)
+        if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+            mean, var = m.running_mean, m.running_var
+            if isinstance(mean, torch.Tensor) and isinstance(var, torch.Tensor):
+                nn.init.uniform_(mean, -0.1, 0.1)  # non-trivial statistics
+                nn.init.uniform_(var, 0.5, 1.5)
     return model.eval()
 
 
@@ -212,6 +217,10 @@ def _timed(run: Callable[[], Any], sync: Callable[[], None], min_s: float, max_i
     return (time.perf_counter() - start) / n
 
 
+def _no_sync() -> None:
+    pass
+
+
 def ort_rates(
     path: Path, size: int, provider: str, min_s: float, max_iter: int
 ) -> dict[int, float]:
@@ -221,7 +230,7 @@ def ort_rates(
     rates = {}
     for batch in BATCHES:
         x = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
-        per = _timed(lambda x=x: session.run(None, {"input": x}), lambda: None, min_s, max_iter)
+        per = _timed(partial(session.run, None, {"input": x}), _no_sync, min_s, max_iter)
         rates[batch] = batch / per
     return rates
 
@@ -237,7 +246,7 @@ def torch_rates(name: str, half: bool, min_s: float, max_iter: int) -> dict[int,
             x = torch.randn(batch, 3, size, size, device="cuda")
             if half:
                 x = x.half()
-            per = _timed(lambda x=x: model(x), torch.cuda.synchronize, min_s, max_iter)
+            per = _timed(partial(model, x), torch.cuda.synchronize, min_s, max_iter)
             rates[batch] = batch / per
     return rates
 

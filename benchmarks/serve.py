@@ -139,7 +139,7 @@ def main() -> int:
         asyncio.run(through_serve(url, images[:4], 2))  # warm-up
         results = {c: asyncio.run(through_serve(url, images, c)) for c in (1, 8)}
     finally:
-        serve.shutdown()
+        serve.shutdown()  # type: ignore[no-untyped-call]  # Ray leaves it unannotated
         ray.shutdown()
     # The baseline again, after Ray has gone: the better of the two runs counts.
     second = in_process(engine, images)

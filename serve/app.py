@@ -12,14 +12,14 @@ from ray.serve import Application
 
 from huchu.config import Settings
 from serve.args import AppArgs
-from serve.deployments import Detector, Ingress, Swapper
+from serve.deployments import DETECTOR, INGRESS, SWAPPER
 
 INSWAPPER = "inswapper_128.onnx"
 
 
 def build_app(args: AppArgs) -> Application:
     """The application graph with the options ``args`` asks for."""
-    detector = Detector.options(
+    detector = DETECTOR.options(
         ray_actor_options={"num_cpus": args.detector_cpus, "num_gpus": args.detector_gpus},
         autoscaling_config=args.autoscaling(
             args.min_replicas, args.max_replicas, args.target_ongoing_requests
@@ -27,7 +27,7 @@ def build_app(args: AppArgs) -> Application:
         max_ongoing_requests=args.max_ongoing_requests,
         user_config=args.batch_config(),
     ).bind(args.engine, args.models_dir)
-    ingress = Ingress.options(
+    ingress = INGRESS.options(
         ray_actor_options={"num_cpus": 0.25},
         autoscaling_config=args.autoscaling(1, args.ingress_max_replicas, 50),
         max_ongoing_requests=args.ingress_max_ongoing_requests,
@@ -35,7 +35,7 @@ def build_app(args: AppArgs) -> Application:
     if not _wants_swap(args):
         app: Application = ingress.bind(detector)
         return app
-    swapper = Swapper.options(
+    swapper = SWAPPER.options(
         ray_actor_options={"num_cpus": args.detector_cpus, "num_gpus": args.swap_gpus},
         autoscaling_config=args.autoscaling(0, args.max_replicas, 2),
     ).bind(args.models_dir)

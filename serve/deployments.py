@@ -11,6 +11,7 @@ from typing import Any, Protocol, cast
 
 from fastapi import FastAPI
 from ray import serve
+from ray.serve import Deployment
 from ray.serve.handle import DeploymentHandle
 
 from huchu.config import Settings
@@ -27,7 +28,6 @@ class _Tunable(Protocol):
     def set_batch_wait_timeout_s(self, new_batch_wait_timeout_s: float) -> None: ...
 
 
-@serve.deployment
 class Detector:
     """One engine per replica; concurrent requests are batched per replica."""
 
@@ -53,7 +53,6 @@ class Detector:
         return self.engine.info
 
 
-@serve.deployment
 class Swapper:
     """inswapper_128, then CodeFormer when its weights and torch are present."""
 
@@ -95,8 +94,6 @@ class HandleBackend:
         return answer
 
 
-@serve.deployment
-@serve.ingress()
 class Ingress:
     """HTTP in front of the deployments: ``serve.api.create_api`` over their handles."""
 
@@ -107,3 +104,9 @@ class Ingress:
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_api(self.backend)
+
+
+# The deployments, named after their classes (the names serve/config.yaml uses).
+DETECTOR: Deployment = serve.deployment(name="Detector")(Detector)
+SWAPPER: Deployment = serve.deployment(name="Swapper")(Swapper)
+INGRESS: Deployment = serve.deployment(name="Ingress")(serve.ingress()(Ingress))

@@ -47,7 +47,8 @@ def cluster() -> Iterator[Cluster]:
     from ray import serve
 
     # Workers import serve.app from this checkout, whatever is installed.
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    before = os.environ.get("PYTHONPATH")
+    path = os.pathsep.join(p for p in (str(ROOT), before or "") if p)
     os.environ["PYTHONPATH"] = path
     dashboard_port = free_port()
     ray.init(
@@ -65,6 +66,10 @@ def cluster() -> Iterator[Cluster]:
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]  # Ray leaves it unannotated
         ray.shutdown()
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
 
 
 def _config(tmp: Path, port: int, **changes: Any) -> Path:
