@@ -209,20 +209,29 @@ def test_over_long_ids_get_json(tmp_path: Path, inference: LocalInference, http:
         assert error_code(r) == (404, "not_found")
         r = httpx.get(f"{url}/api/faces/{'b' * 40_000}/similar")
         assert error_code(r) == (404, "not_found")
-        # Past what any parser takes: the server's own refusal, in the same body.
-        status, ctype, body = raw_get(url, f"/api/photos/{'a' * 200_000}")
-        assert (status, ctype) == (400, "application/json")
-        assert json.loads(body)["error"]["code"] == "bad_request"
+        # Past the parser's limit (httptools: 64 KiB URLs; h11: 96 KiB when the head comes
+        # in pieces), or not a request at all: the server's own refusal, in the same body.
+        for head in (f"GET /api/photos/{'a' * 100_000} HTTP/1.1", "GET /healthz HTTP/1.1\r\nNo"):
+            status, ctype, body = raw(url, head)
+            assert ctype == "application/json", (status, body[:80])
+            expected = "not_found" if status == 404 and http == "h11" else "bad_request"
+            assert json.loads(body)["error"]["code"] == expected
 
 
-def raw_get(url: str, path: str) -> tuple[int, str, bytes]:
-    """A GET that no client library shortens or refuses (httpx stops at 64 KiB URLs)."""
+def raw(url: str, head: str) -> tuple[int, str, bytes]:
+    """A request as written (no client library shortens or refuses it): status, type, body."""
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, response.getheader("content-type", ""), response.read()
+    for attempt in range(3):
+        try:
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(f"{head}\r\nHost: {host}\r\n\r\n".encode())
+                response = http.client.HTTPResponse(sock)
+                response.begin()
+                return response.status, response.getheader("content-type", ""), response.read()
+        except ConnectionResetError:  # the server closed before it read our whole request
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def test_429_carries_retry_after(tmp_path: Path, inference: LocalInference) -> None:
