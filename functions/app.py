@@ -144,7 +144,7 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
                 "Authorization",
                 "Content-Type",
             ],
-            expose_headers=[*HX_RESPONSE_HEADERS, "X-Huchu-Owner-Token"],
+            expose_headers=[*HX_RESPONSE_HEADERS, "X-Huchu-Owner-Token", "Retry-After"],
             max_age=600,
         )
 

@@ -185,6 +185,8 @@ def test_refused_cors_preflight_answers_json(tmp_path: Path, inference: LocalInf
         ok = client.options("/api/photos", headers={**preflight, "Origin": "http://site.example"})
         assert ok.status_code == 200
         assert ok.headers["access-control-allow-origin"] == "http://site.example"
+        cross = client.get("/api/engine", headers={"Origin": "http://site.example"})
+        assert "retry-after" in cross.headers["access-control-expose-headers"].lower()
         for headers in (
             {**preflight, "Origin": "http://evil.example"},
             {"Access-Control-Request-Method": "PATCH", "Origin": "http://site.example"},
