@@ -1,81 +1,25 @@
-"""The HTTP edge: whole-string slugs, owner tokens, 413 for chunked bodies, JSON refusals
-(CORS, over-long requests) and a rate limit that believes only trusted proxies."""
+"""The HTTP edge: whole-string slugs, owner tokens, 413 for chunked bodies, and JSON for the
+refusals made before a route runs (CORS, over-long or malformed requests)."""
 
 from __future__ import annotations
 
 import base64
 import http.client
 import json
-import os
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from functions import server
-from functions.embedded import create_embedded_app
-from functions.ratelimit import MAX_CLIENTS, RateLimiter, Throttled, client_address, parse_networks
-from huchu.context import Context, assemble
 from huchu.errors import BadRequest
 from huchu.inference.local import LocalInference
 from huchu.photos import validate
-from huchu.stores.factory import build_object_store
-from huchu.stores.vectors import QdrantStore
 from tests.commandline import huchu
-from tests.functions.conftest import ADMIN, counts, make_settings, upload
-from tests.servers import free_port
-
-NOT_A_PHOTO = os.urandom(2048)
-
-
-@contextmanager
-def embedded(tmp_path: Path, inference: LocalInference, **kw: Any) -> Iterator[FastAPI]:
-    """The embedded app on local files and Qdrant local mode, with settings ``kw``."""
-    settings = make_settings(tmp_path, **kw)
-    vectors = QdrantStore(None, settings.data_dir / "qdrant")
-    try:
-        yield create_embedded_app(
-            assemble(settings, build_object_store(settings), vectors, inference), scheduler=False
-        )
-    finally:
-        vectors.close()
-
-
-@contextmanager
-def like_huchu_serve(app: FastAPI, http: str = "auto") -> Iterator[str]:
-    """``app`` behind uvicorn configured as ``huchu serve`` configures it."""
-    port = free_port()
-    srv = uvicorn.Server(server.config(app, "127.0.0.1", port, http=http, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not srv.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-
-
-def context(app: FastAPI) -> Context:
-    ctx: Context = app.state.context
-    return ctx
-
-
-def error_code(r: httpx.Response) -> tuple[int, str]:
-    assert r.headers["content-type"].startswith("application/json"), r.text
-    return r.status_code, r.json()["error"]["code"]
+from tests.functions.conftest import ADMIN, counts, upload
+from tests.functions.served import context, embedded, error_code, like_huchu_serve
 
 
 def test_event_slug_is_the_whole_string(
@@ -234,81 +178,3 @@ def raw(url: str, head: str) -> tuple[int, str, bytes]:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def test_429_carries_retry_after(tmp_path: Path, inference: LocalInference) -> None:
-    with embedded(tmp_path, inference, rate_limit_per_minute=2) as app, TestClient(app) as client:
-        codes = [
-            client.post("/api/lookalikes", files={"file": ("x.jpg", NOT_A_PHOTO, "image/jpeg")})
-            for _ in range(3)
-        ]
-        assert [r.status_code for r in codes] == [415, 415, 429]
-        assert codes[2].json()["error"]["code"] == "rate_limited"
-        assert 1 <= int(codes[2].headers["Retry-After"]) <= 60
-        r = client.post(
-            "/api/photos",
-            files={"file": ("x.jpg", NOT_A_PHOTO, "image/jpeg")},
-            data={"consent": "true"},
-            headers={"HX-Request": "true"},
-        )
-        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
-
-
-def post_from(url: str, forwarded_for: str) -> int:
-    files = {"file": ("x.jpg", NOT_A_PHOTO, "image/jpeg")}
-    r = httpx.post(f"{url}/api/lookalikes", files=files, headers={"X-Forwarded-For": forwarded_for})
-    return r.status_code
-
-
-def test_forwarded_for_is_believed_only_from_trusted_proxies(
-    tmp_path: Path, inference: LocalInference
-) -> None:
-    # An untrusted peer (the loopback is not listed) rotating X-Forwarded-For: one budget.
-    with (
-        embedded(tmp_path / "open", inference, rate_limit_per_minute=3) as app,
-        like_huchu_serve(app) as url,
-    ):
-        codes = [post_from(url, f"198.51.100.{i}") for i in range(5)]
-    assert codes == [415, 415, 415, 429, 429]
-    # Behind a trusted proxy: each forwarded client has its own budget; what a client puts
-    # left of the proxy's entry is not believed.
-    with (
-        embedded(
-            tmp_path / "proxied", inference, rate_limit_per_minute=2, trusted_proxies="127.0.0.0/8"
-        ) as app,
-        like_huchu_serve(app) as url,
-    ):
-        a = [post_from(url, f"{i}.1.1.1, 203.0.113.7") for i in range(3)]
-        b = [post_from(url, "203.0.113.8") for _ in range(2)]
-    assert a == [415, 415, 429] and b == [415, 415]
-
-
-def test_client_address_reads_the_chain_from_the_right() -> None:
-    proxies = parse_networks("10.0.0.0/8, 192.0.2.1")
-    assert client_address("192.0.2.9", "203.0.113.1", proxies) == "192.0.2.9"
-    assert client_address("192.0.2.1", "203.0.113.1", proxies) == "203.0.113.1"
-    assert client_address("10.1.2.3", "6.6.6.6, 203.0.113.1, 10.9.9.9", proxies) == "203.0.113.1"
-    assert client_address("10.1.2.3", "10.0.0.5, 10.0.0.6", proxies) == "10.0.0.5"
-    assert client_address("10.1.2.3", None, proxies) == "10.1.2.3"
-    assert client_address("10.1.2.3", "203.0.113.1", parse_networks(None)) == "10.1.2.3"
-    with pytest.raises(ValueError, match="HUCHU_TRUSTED_PROXIES"):
-        parse_networks("10.0.0.0/8, not-an-address")
-
-
-def test_rate_limiter_memory_is_bounded() -> None:
-    clock = [0.0]
-    limiter = RateLimiter(per_minute=5, clock=lambda: clock[0])
-    for i in range(20_000):
-        limiter.hit(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}")
-        clock[0] += 0.001  # 20,000 addresses within one window
-        assert len(limiter.seen) <= MAX_CLIENTS
-    assert len(limiter.seen) == MAX_CLIENTS
-    clock[0] += 61
-    limiter.hit("192.0.2.1")
-    assert list(limiter.seen) == ["192.0.2.1"]  # idle clients are forgotten
-    for _ in range(4):  # the hit above was the first of five
-        limiter.hit("192.0.2.1")
-        clock[0] += 1
-    with pytest.raises(Throttled) as refused:
-        limiter.hit("192.0.2.1")
-    assert refused.value.retry_after == 56 and refused.value.status == 429

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from huchu.inference.local import LocalInference
 from tests.functions.conftest import ADMIN, upload
-from tests.functions.test_edge import embedded, like_huchu_serve
+from tests.functions.served import embedded, like_huchu_serve
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Bounded for a 2-core CI runner: about a minute for every phase over every route.
