@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,8 +15,9 @@ from functions import admin, averages, catalog, photos
 from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
+from functions.ratelimit import RateLimiter, parse_networks
 from huchu.context import Context
-from huchu.errors import Forbidden, NotFound, RateLimited, error_body
+from huchu.errors import Forbidden, NotFound, error_body
 from huchu.health import diagnose
 from huchu.photos.staged import STAGING
 from huchu.photos.sweep import sweep
@@ -26,25 +25,6 @@ from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
 
 log = logging.getLogger("huchu.serve")
-
-
-class RateLimiter:
-    """Per-client sliding window on the expensive calls, for the embedded app."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def hit(self, client: str) -> None:
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic()
-        window = self.seen[client]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            raise RateLimited("too many uploads; wait a minute")
-        window.append(now)
 
 
 def ops_router() -> APIRouter:
@@ -123,6 +103,7 @@ def create_embedded_app(
     app = FastAPI(title="Huchu", version="1", lifespan=lifespan)
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
+    app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (photos.router, catalog.router, admin.router, averages.router, ops_router()):
         app.include_router(router)

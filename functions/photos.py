@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
 from functions.deps import (
     AdminFlagDep,
+    ConsentForm,
     ContextDep,
     EventForm,
+    FileForm,
     OwnerDep,
     RateLimitDep,
+    TitleForm,
     blocking,
 )
 from functions.errors import responses
@@ -52,9 +53,9 @@ async def create_photo(
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    file: Annotated[UploadFile | None, File(description="the photo")] = None,
-    consent: Annotated[str | None, Form(description="must be `true`")] = None,
-    title: Annotated[str | None, Form(max_length=100)] = None,
+    file: FileForm,
+    consent: ConsentForm,
+    title: TitleForm = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """Upload a photo (consent required); every accepted face is stored."""
@@ -98,8 +99,8 @@ async def process_staged(
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    consent: Annotated[str | None, Form(description="must be `true`")] = None,
-    title: Annotated[str | None, Form(max_length=100)] = None,
+    consent: ConsentForm,
+    title: TitleForm = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""
@@ -117,7 +118,7 @@ async def process_staged(
     "/api/photos/{photo_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(403, 404),
+    responses=responses(400, 403, 404),
 )
 async def remove_photo(
     photo_id: str, request: Request, ctx: ContextDep, owner: OwnerDep, admin: AdminFlagDep

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     recompute_seconds: int = Field(300, ge=0)
     cors_origins: str | None = None
+    # Comma-separated addresses/CIDRs whose X-Forwarded-For is believed; unset means none.
+    trusted_proxies: str | None = None
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1)
     analysis_max_side: int = Field(1600, ge=64)

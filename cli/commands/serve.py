@@ -14,6 +14,7 @@ from huchu.config import Settings
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from functions import server
     from functions.embedded import create_embedded_app
     from huchu.context import build_context
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
             f"engine {ctx.info.engine}, {workers} analysis workers)"
         )
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.Server(server.config(app, args.host, args.port, log_level="warning")).run()
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
