@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     analysis_max_side: int = Field(1600, ge=64)
     # Larger pictures are reduced while they are decoded (JPEG draft mode, Image.reduce):
     # the stored original is at most this, and a decode never holds a 40 MP bitmap twice.
-    decode_max_side: int = Field(4096, ge=256)
+    decode_max_side: int = Field(2560, ge=256)
     max_decodes: int = Field(2, ge=1)
     rate_limit_per_minute: int = Field(60, ge=0)
     url_secret: str | None = None
