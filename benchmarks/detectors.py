@@ -1,0 +1,234 @@
+"""The bundled engine's face detectors side by side: recall, false positives, ms/image.
+
+The set: the celebrity sample, insightface's t1.jpg and Tom Hanks portrait, the
+face_recognition test photos, and variants made here (group photos mirrored,
+downscaled and rotated by 20 degrees; portraits rotated by 20 to 45 degrees).
+Faces were counted by hand and are stored below as centre points; a detection
+whose box holds a centre finds that face, an accepted detection holding none is a
+false positive. Every detector runs on the same pictures in one run, and times are
+ratios against HOG measured beside them.
+
+    .venv/bin/python benchmarks/detectors.py [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import sample_dir
+from huchu.engines.bundled.detect import Detection, Detector, make_detector
+from huchu.imaging.decode import decode_image, downscale
+from tests.conftest import _face_recognition_images, _insightface_images
+
+GATE = 0.75
+Point = tuple[float, float]
+
+# Centres of every face, in the original file's pixels, counted by hand.
+FACES: dict[str, list[Point]] = {
+    "couple.jpg": [(356, 516), (947, 396)],
+    "img1.jpg": [(496, 425)],
+    "img2.jpg": [(644, 362)],
+    "img3.jpg": [(503, 490)],
+    "img4.jpg": [(475, 387)],
+    "img5.jpg": [(177, 227)],
+    "img6.jpg": [(392, 480)],
+    "img7.jpg": [(431, 513)],
+    "img8.jpg": [(319, 298)],
+    "img9.jpg": [(356, 419)],
+    "img10.jpg": [(200, 241)],
+    "img11.jpg": [(291, 262)],
+    "img12.jpg": [(294, 161)],
+    "img13.jpg": [(619, 292)],
+    "img14.jpg": [(415, 172)],
+    "img15.jpg": [(671, 401)],
+    "img16.jpg": [(385, 195)],
+    "img17.jpg": [(479, 237)],
+    "img18.jpg": [(618, 499)],
+    "img19.jpg": [(468, 500)],
+    "img20.jpg": [(443, 290)],
+    "img21.jpg": [(193, 224)],
+    "img22.jpg": [(902, 357)],
+    "img23.jpg": [(631, 415)],
+    "img24.jpg": [(625, 575)],
+    "img25.jpg": [(208, 178)],
+    # Seven people; the woman at the bottom left shows an eye, nose and mouth
+    # at the frame's edge, the man in front fills the right edge.
+    "selfie-many-people.jpg": [
+        (40, 306),
+        (34, 496),
+        (149, 369),
+        (260, 189),
+        (422, 202),
+        (572, 150),
+        (548, 435),
+    ],
+    "t1.jpg": [(115, 328), (320, 209), (521, 341), (796, 411), (956, 132), (1178, 338)],
+    "Tom_Hanks_54745.png": [(47, 61)],
+    "32bit.png": [(341, 427)],
+    "biden.jpg": [(566, 368)],
+    "obama.jpg": [(490, 251)],
+    "obama2.jpg": [(340, 426)],
+    "obama3.jpg": [(777, 439)],
+    "obama_partial_face.jpg": [(94, 254)],
+    "obama_partial_face2.jpg": [(481, 252)],
+}
+# Faces a detector may box or skip: heavily blurred, half outside the frame.
+OPTIONAL: dict[str, list[Point]] = {"img16.jpg": [(38, 300)]}
+
+GROUPS = ("t1.jpg", "couple.jpg", "selfie-many-people.jpg")
+ROTATED_PORTRAITS = ("img2.jpg", "img5.jpg", "img8.jpg", "img11.jpg", "img14.jpg",
+                     "img17.jpg", "img20.jpg", "img23.jpg", "obama.jpg", "biden.jpg",
+                     "Tom_Hanks_54745.png")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str
+    kind: str  # original, group variant, rotated
+    rgb: NDArray[np.uint8]
+    faces: list[Point]
+    optional: list[Point]
+
+
+def rotate(rgb: NDArray[np.uint8], degrees: float, pts: list[Point]) -> tuple[
+    NDArray[np.uint8], list[Point]
+]:  # fmt: skip
+    """Counter-clockwise on an enlarged canvas, as a photo editor does; points follow."""
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = math.ceil(h * s + w * c), math.ceil(h * c + w * s)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(rgb, m, (nw, nh), flags=cv2.INTER_LINEAR)
+    moved = [(float(m[0] @ (x, y, 1)), float(m[1] @ (x, y, 1))) for x, y in pts]
+    return np.ascontiguousarray(out), moved
+
+
+def resize(rgb: NDArray[np.uint8], side: int, pts: list[Point]) -> tuple[
+    NDArray[np.uint8], list[Point]
+]:  # fmt: skip
+    small, scale = downscale(rgb, side)
+    return np.ascontiguousarray(small), [(x * scale, y * scale) for x, y in pts]
+
+
+def pictures(sample: Path) -> Iterator[Picture]:
+    files = {p.name: p for p in sample.glob("*.jpg")}
+    files["t1.jpg"] = _insightface_images() / "t1.jpg"
+    files["Tom_Hanks_54745.png"] = _insightface_images() / "Tom_Hanks_54745.png"
+    for p in _face_recognition_images().iterdir():
+        files[p.name] = p
+    for name, faces in FACES.items():
+        rgb = decode_image(files[name].read_bytes()).rgb
+        opt = OPTIONAL.get(name, [])
+        small, f = resize(rgb, 1600, faces)
+        yield Picture(name, "original", small, f, resize(rgb, 1600, opt)[1])
+        if name in GROUPS:
+            w = rgb.shape[1]
+            small, f = resize(np.ascontiguousarray(rgb[:, ::-1]), 1600,
+                              [(w - 1 - x, y) for x, y in faces])  # fmt: skip
+            yield Picture(f"{name} mirrored", "group variant", small, f, [])
+            for side in (640, 400):
+                small, f = resize(rgb, side, faces)
+                yield Picture(f"{name} {side}px", "group variant", small, f, [])
+            for deg in (20, -20):
+                turned, f = rotate(rgb, deg, faces)
+                small, f = resize(turned, 1600, f)
+                yield Picture(f"{name} {deg:+d}deg", "group variant", small, f, [])
+        if name in ROTATED_PORTRAITS:
+            for deg in (20, -35, 45):
+                turned, f = rotate(rgb, deg, faces)
+                small, f = resize(turned, 1600, f)
+                yield Picture(f"{name} {deg:+d}deg", "rotated", small, f, [])
+
+
+def inside(p: Point, box: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = box
+    return left <= p[0] <= right + 1 and top <= p[1] <= bottom + 1
+
+
+def score(pic: Picture, found: list[Detection]) -> tuple[int, int, list[float], list[float]]:
+    """Faces found, false positives, and the scores of true faces and of non-faces."""
+    left = list(pic.faces)
+    hits = fps = 0
+    true_scores: list[float] = []
+    other_scores: list[float] = []
+    for d in sorted(found, key=lambda d: -d.score):
+        mine = [p for p in left if inside(p, d.box)]
+        if mine:
+            left.remove(mine[0])
+            true_scores.append(d.score)
+            hits += d.score >= GATE
+        elif not any(inside(p, d.box) for p in pic.optional):
+            other_scores.append(d.score)
+            fps += d.score >= GATE
+    return hits, fps, true_scores, other_scores
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data")
+    ap.add_argument(
+        "--misses", action="store_true", help="list the pictures with misses or false positives"
+    )
+    args = ap.parse_args()
+    pics = list(pictures(sample_dir(args.data)))
+    detectors: dict[str, Detector] = {n: make_detector(n) for n in ("hog", "retinaface")}
+    total = sum(len(p.faces) for p in pics)
+    kinds = ("original", "group variant", "rotated")
+    print(f"pictures: {len(pics)}, faces: {total}, accepted at det_score >= {GATE}")
+    header = f"{'detector':11} {'recall':>7}" + "".join(f" {k:>13}" for k in kinds)
+    print(
+        header + f" {'false pos':>9} {'ms/image':>9} {'vs HOG':>7} {'min face':>8} {'max other':>9}"
+    )
+    base_ms = None
+    for name, det in detectors.items():
+        det.detect(pics[0].rgb)  # load and warm up
+        hits = {k: 0 for k in kinds}
+        faces = {k: 0 for k in kinds}
+        fps, seconds = 0, 0.0
+        true_s: list[float] = []
+        other_s: list[float] = []
+        missed: list[str] = []
+        wrong: list[str] = []
+        for pic in pics:
+            t = time.perf_counter()
+            found = det.detect(pic.rgb)
+            seconds += time.perf_counter() - t
+            h, f, ts, os_ = score(pic, found)
+            hits[pic.kind] += h
+            faces[pic.kind] += len(pic.faces)
+            fps += f
+            true_s += ts
+            other_s += os_
+            if h < len(pic.faces):
+                missed.append(f"{pic.name} ({len(pic.faces) - h})")
+            if f:
+                wrong.append(f"{pic.name} ({f})")
+        ms = 1000 * seconds / len(pics)
+        base_ms = base_ms or ms
+        recall = sum(hits.values()) / total
+        cols = "".join(f" {hits[k] / faces[k]:13.3f}" for k in kinds)
+        print(
+            f"{name:11} {recall:7.3f}{cols} {fps:9d} {ms:9.1f} {ms / base_ms:6.2f}x"
+            f" {min(true_s, default=float('nan')):8.3f} {max(other_s, default=0.0):9.3f}"
+        )
+        if args.misses:
+            print(f"  missed: {', '.join(missed) or 'none'}")
+            print(f"  false positives: {', '.join(wrong) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
