@@ -27,7 +27,10 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import sample_dir
+from benchmarks.common import labels, pairs, photos, sample_dir
+from huchu.analysis import analyze_bytes
+from huchu.config import BundledDetector
+from huchu.engines.bundled import BundledEngine
 from huchu.engines.bundled.detect import Detection, Detector, make_detector
 from huchu.imaging.decode import decode_image, downscale
 from tests.conftest import _face_recognition_images, _insightface_images
@@ -184,8 +187,10 @@ def main() -> None:
         "--misses", action="store_true", help="list the pictures with misses or false positives"
     )
     args = ap.parse_args()
-    pics = list(pictures(sample_dir(args.data)))
-    detectors: dict[str, Detector] = {n: make_detector(n) for n in ("hog", "retinaface")}
+    sample = sample_dir(args.data)
+    pics = list(pictures(sample))
+    names: tuple[BundledDetector, ...] = ("hog", "retinaface")
+    detectors: dict[BundledDetector, Detector] = {n: make_detector(n) for n in names}
     total = sum(len(p.faces) for p in pics)
     kinds = ("original", "group variant", "rotated")
     print(f"pictures: {len(pics)}, faces: {total}, accepted at det_score >= {GATE}")
@@ -228,6 +233,33 @@ def main() -> None:
         if args.misses:
             print(f"  missed: {', '.join(missed) or 'none'}")
             print(f"  false positives: {', '.join(wrong) or 'none'}")
+    print("celebrity sample, largest accepted face per photo, cosine of unit descriptors:")
+    for name in detectors:
+        calibrate(sample, name)
+
+
+def calibrate(sample: Path, detector: BundledDetector) -> None:
+    """Gender and same-person accuracy of the whole engine, and where thresholds fall."""
+    engine = BundledEngine(detector)
+    main_face = {}
+    for name, data in photos(sample).items():
+        accepted = [f for f in analyze_bytes(engine, data).faces if f.det_score >= GATE]
+        if accepted:
+            main_face[name] = max(accepted, key=lambda f: f.face_px)
+    truth = labels(sample)
+    gender = sum(main_face[k].gender == g for k, g in truth.items() if k in main_face)
+    sims = [
+        (float(main_face[a].embedding @ main_face[b].embedding), s) for a, b, s in pairs(sample)
+    ]
+    same = [v for v, s in sims if s]
+    other = [v for v, s in sims if not s]
+    th = engine.info.thresholds
+    right = sum((v >= th.same_person) == s for v, s in sims)
+    print(
+        f"{detector:11} gender {gender}/{len(truth)}, verification {right}/{len(sims)} at "
+        f"same_person={th.same_person}; same-person pairs {min(same):.4f}..{max(same):.4f}, "
+        f"different-person max {max(other):.4f}, 95th percentile {np.percentile(other, 95):.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ from huchu.engines.bundled.attributes import GenderAge
 from huchu.engines.bundled.detect import make_detector
 from huchu.engines.bundled.embed import LandmarkEmbedder, five_points
 
-# Cosine similarity of unit descriptors, calibrated on the celebrity pairs
-# (docs/engines.md): best-accuracy cut for "same person", and a looser one that
-# links visibly similar strangers in the graph.
-SAME_PERSON = 0.92
+# Cosine similarity of unit descriptors, calibrated on the celebrity pairs with
+# both detectors (docs/engines.md): "same person" sits in the middle of the gap
+# between different-person and same-person pairs; "look-alike" links only the
+# closest 5% of strangers in the graph.
+SAME_PERSON = 0.918
 LOOKALIKE = 0.88
 
 DETECTOR_MODEL: dict[BundledDetector, str] = {
