@@ -49,12 +49,15 @@ NMS_IOU = 0.4
 CROP_CONTEXT = 1.6
 CROP_PX = 256
 
-# RetinaFace boxes run from brow to chin; dlib's landmark predictor and ResNet were
-# trained on HOG boxes, which are square, lower and slightly wider. Fitted on the
-# celebrity sample against HOG boxes of the same faces (docs/engines.md).
-REMAP_CX = 0.49
-REMAP_CY = 0.57
-REMAP_HALF = 0.54
+# dlib's landmark predictor and ResNet were trained on HOG boxes: square, centred
+# between the eyes and the mouth. RetinaFace's own box runs from brow to chin and
+# drifts off the face when the head turns, so the square is placed from its five
+# points: centred ALONG of the way from the eyes' midpoint to the mouth's, its side
+# the geometric mean of SIDE_PER_EYE_MOUTH eye-to-mouth distances and SIDE_PER_WIDTH
+# box widths. Fitted against HOG boxes of the same faces (docs/engines.md, "Box").
+ALONG = 0.43
+SIDE_PER_EYE_MOUTH = 2.3
+SIDE_PER_WIDTH = 1.1
 
 _session: onnxruntime.InferenceSession | None = None
 _session_lock = threading.Lock()
@@ -120,8 +123,10 @@ def _anchors(height: int, width: int) -> NDArray[np.float32]:
     return np.vstack(out).astype(np.float32)
 
 
-def raw_detect(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """RetinaFace's own boxes (x1, y1, x2, y2) and probabilities, after NMS (one pass)."""
+def raw_detect(
+    rgb: NDArray[np.uint8],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """RetinaFace's boxes (x1, y1, x2, y2), probabilities and 5 points, after NMS (one pass)."""
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_SIDE / max(h, w))
     if scale < 1.0:
@@ -129,18 +134,23 @@ def raw_detect(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.
         rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), np.uint8)
     sh, sw = rgb.shape[:2]
     blob = (rgb[:, :, ::-1].astype(np.float32) - MEAN_BGR).transpose(2, 0, 1)[None]
-    loc, conf, _ = session().run(None, {"input": np.ascontiguousarray(blob)})
+    loc, conf, marks = session().run(None, {"input": np.ascontiguousarray(blob)})
     scores = conf[0, :, 1]
     keep = scores >= CANDIDATE_SCORE
     anchors = _anchors(sh, sw)[keep]
-    deltas, scores = loc[0][keep], scores[keep]
+    deltas, scores, marks = loc[0][keep], scores[keep], marks[0][keep].reshape(-1, 5, 2)
     centre = anchors[:, :2] + deltas[:, :2] * VARIANCE[0] * anchors[:, 2:]
     size = anchors[:, 2:] * np.exp(deltas[:, 2:] * VARIANCE[1])
     boxes = np.hstack([centre - size / 2, centre + size / 2]) / scale
+    points = (anchors[:, None, :2] + marks * VARIANCE[0] * anchors[:, None, 2:]) / scale
     xywh = [[float(x1), float(y1), float(x2 - x1), float(y2 - y1)] for x1, y1, x2, y2 in boxes]
     picked = cv2.dnn.NMSBoxes(xywh, scores.tolist(), CANDIDATE_SCORE, NMS_IOU)
     idx = np.asarray(picked, dtype=np.int64).reshape(-1)
-    return boxes[idx].astype(np.float32), scores[idx].astype(np.float32)
+    return (
+        boxes[idx].astype(np.float32),
+        scores[idx].astype(np.float32),
+        points[idx].astype(np.float32),
+    )
 
 
 def recheck(rgb: NDArray[np.uint8], box: tuple[float, float, float, float]) -> float:
@@ -157,7 +167,7 @@ def recheck(rgb: NDArray[np.uint8], box: tuple[float, float, float, float]) -> f
     shrink = cv2.INTER_AREA if n > CROP_PX else cv2.INTER_LINEAR
     crop = np.asarray(cv2.resize(patch, (CROP_PX, CROP_PX), interpolation=shrink), np.uint8)
     half = CROP_PX / 2
-    boxes, scores = raw_detect(crop)
+    boxes, scores, _ = raw_detect(crop)
     held = (
         (boxes[:, 0] <= half)
         & (boxes[:, 2] >= half)
@@ -168,34 +178,31 @@ def recheck(rgb: NDArray[np.uint8], box: tuple[float, float, float, float]) -> f
 
 
 def hog_like_box(
-    x1: float,
-    y1: float,
-    x2: float,
-    y2: float,
-    cx: float = REMAP_CX,
-    cy: float = REMAP_CY,
-    half: float = REMAP_HALF,
+    box: tuple[float, float, float, float], points: NDArray[np.float32]
 ) -> tuple[int, int, int, int]:
     """The square box dlib's predictor expects, as inclusive (left, top, right, bottom)."""
-    w, h = x2 - x1, y2 - y1
-    mx, my, r = x1 + cx * w, y1 + cy * h, half * w
-    left, top = round(mx - r), round(my - r)
-    side = max(1, round(2 * r))
-    return left, top, left + side - 1, top + side - 1
+    p = points.astype(np.float64)
+    eyes, mouth = (p[0] + p[1]) / 2, (p[3] + p[4]) / 2
+    centre = eyes + ALONG * (mouth - eyes)
+    eye_mouth = float(np.linalg.norm(mouth - eyes))
+    side = math.sqrt(SIDE_PER_EYE_MOUTH * eye_mouth * SIDE_PER_WIDTH * (box[2] - box[0]))
+    n = max(1, round(side))
+    left, top = round(centre[0] - side / 2), round(centre[1] - side / 2)
+    return left, top, left + n - 1, top + n - 1
 
 
 class RetinaDetector:
     """Faces at any angle a phone photo shows, with probabilities as scores."""
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
-        boxes, scores = raw_detect(rgb)
+        boxes, scores, points = raw_detect(rgb)
         found = []
-        for b, s in zip(boxes, scores, strict=True):
+        for b, s, pts in zip(boxes, scores, points, strict=True):
             box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
             again = recheck(rgb, box)
             found.append(
                 Detection(
-                    hog_like_box(*box),
+                    hog_like_box(box, pts),
                     math.sqrt(float(s) * again),
                     {"retina_score": float(s), "retina_recheck": again},
                 )
