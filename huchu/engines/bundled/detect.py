@@ -44,14 +44,14 @@ class Detector(Protocol):
 class HogDetector:
     """Frontal faces, with scores; one instance is cheap and stateless."""
 
-    def __init__(self) -> None:
+    def __init__(self, upsample_below_px: int = UPSAMPLE_BELOW_PX) -> None:
         import dlib
 
-        self._dlib = dlib
+        self._upsample_below_px = upsample_below_px
         self._detector = dlib.get_frontal_face_detector()
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
-        upsample = 1 if max(rgb.shape[:2]) <= UPSAMPLE_BELOW_PX else 0
+        upsample = 1 if max(rgb.shape[:2]) <= self._upsample_below_px else 0
         rects, margins, _ = self._detector.run(rgb, upsample, CANDIDATE_MARGIN)
         found = [
             Detection(
