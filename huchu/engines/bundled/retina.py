@@ -45,7 +45,7 @@ NMS_IOU = 0.4
 # Each candidate is looked at again on a square crop CROP_CONTEXT times its box,
 # scaled to CROP_PX. Torsos, hands and table objects that score high among a whole
 # photo's anchors score low alone, faces score high again; det_score is the geometric
-# mean of both probabilities (docs/engines.md, "Detection score").
+# mean of both probabilities (docs/engines.md, "Second look").
 CROP_CONTEXT = 1.6
 CROP_PX = 256
 
