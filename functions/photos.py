@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
@@ -99,8 +101,9 @@ async def process_staged(
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    consent: ConsentForm,
-    title: TitleForm = None,
+    # Checked by the code, not the schema: a refused request must still delete its bytes.
+    consent: Annotated[str | None, Form(description="must be `true`")] = None,
+    title: Annotated[str | None, Form(description="the photo's title")] = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""

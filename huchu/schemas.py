@@ -264,7 +264,7 @@ class UploadStart(Model):
     """``POST /api/uploads``: what the browser is about to send."""
 
     event: str = Field("default", pattern=EVENT_PATTERN)
-    content_type: str = Field(description="the photo's media type, e.g. image/jpeg")
+    content_type: str = Field(description="the photo's media type, e.g. image/jpeg (else 415)")
     size: int = Field(ge=1, description="the exact number of bytes that will be sent")
 
 

@@ -15,6 +15,8 @@ JSON = "application/json"
 # Statuses a route answers beyond 500/503, by (method, path); checked both ways below.
 ERRORS = {
     ("POST", "/api/photos"): {400, 413, 415, 422, 429},
+    ("POST", "/api/uploads"): {400, 413, 415, 429},
+    ("POST", "/api/uploads/{upload_id}/process"): {400, 404, 413, 415, 422, 429},
     ("DELETE", "/api/photos/{photo_id}"): {400, 403, 404},
     ("GET", "/api/photos"): {400},
     ("GET", "/api/photos/{photo_id}"): {404},
