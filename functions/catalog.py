@@ -12,7 +12,6 @@ from functions.deps import (
     ContextDep,
     CursorQuery,
     EventForm,
-    EventQuery,
     GenderQuery,
     Limit,
     MinScoreQuery,
@@ -21,6 +20,7 @@ from functions.deps import (
     blocking,
 )
 from functions.errors import responses
+from functions.events import KnownEvent
 from functions.fragments import htmx
 from functions.photos import read_upload
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
@@ -39,12 +39,12 @@ from huchu.schemas import (
 router = APIRouter(tags=["catalog"])
 
 
-@router.get("/api/photos", response_model=PhotoPage, responses=responses(400))
+@router.get("/api/photos", response_model=PhotoPage, responses=responses(400, 404))
 async def list_photos(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     mine: bool = False,
     limit: Limit = 24,
     cursor: CursorQuery = None,
@@ -61,12 +61,12 @@ async def get_photo(photo_id: str, request: Request, ctx: ContextDep) -> Respons
     return htmx(request, "fragments/upload_result.html", "photo", body)
 
 
-@router.get("/api/faces", response_model=FacePage, responses=responses(400))
+@router.get("/api/faces", response_model=FacePage, responses=responses(400, 404))
 async def list_faces(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     gender: GenderQuery = None,
     mine: bool = False,
     limit: Limit = 24,

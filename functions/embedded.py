@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 
-from functions import admin, averages, catalog, photos
+from functions import admin, averages, catalog, events, photos
 from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
@@ -96,7 +96,14 @@ def create_embedded_app(
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
     install(app)
-    for router in (photos.router, catalog.router, admin.router, averages.router, ops_router()):
+    for router in (
+        photos.router,
+        events.router,
+        catalog.router,
+        admin.router,
+        averages.router,
+        ops_router(),
+    ):
         app.include_router(router)
     if site_dir is not None and site_dir.is_dir():
         from fastapi.staticfiles import StaticFiles
