@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from functions import admin, averages, catalog, events, photos
@@ -106,9 +107,10 @@ def create_embedded_app(
     ):
         app.include_router(router)
     if site_dir is not None and site_dir.is_dir():
-        from fastapi.staticfiles import StaticFiles
+        from functions.site import SiteFiles
 
-        app.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
+        app.mount("/", SiteFiles(directory=site_dir, html=True), name="site")
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_cors(app, ctx.settings)
     return app

@@ -44,7 +44,7 @@ async def read_upload(file: StarletteUpload | None, max_bytes: int) -> bytes:
     "/api/photos",
     status_code=201,
     response_model=UploadedPhoto,
-    responses=responses(400, 413, 415, 422, 429),
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
 )
 async def create_photo(
     request: Request,
