@@ -13,9 +13,9 @@
   function owner() { return localStorage.getItem(OWNER_KEY) || ""; }
   function api(path) { return /^https?:/.test(path) ? path : API + path; }
 
-  function showError(code, message) {
+  function showError(code, message, human) {
     var box = document.getElementById("messages");
-    var text = MESSAGES[code] || MESSAGES.internal || code;
+    var text = human || MESSAGES[code] || MESSAGES.internal || code;
     box.innerHTML = '<div class="error" role="alert" data-code="' + code + '"><strong></strong><small></small></div>';
     box.querySelector("strong").textContent = text;
     // Details are for English readers only: the server writes them in English.
@@ -77,7 +77,7 @@
       var target = document.querySelector(form.dataset.target);
       target.innerHTML = "";  // an old result never sits under a new file
       var consent = form.querySelector('[name="consent"]');
-      if (consent && !consent.checked) return showError("bad_request", TEXT.need_consent);
+      if (consent && !consent.checked) return showError("bad_request", "", TEXT.need_consent);
       var input = form.querySelector('input[type="file"]');
       var file = input.files[0];
       if (!file) return showError("bad_request", "");
@@ -145,7 +145,7 @@
     face: function () {
       var id = new URLSearchParams(location.search).get("id");
       var more = document.getElementById("face-more");
-      var missing = function () { more.hidden = true; showError("not_found", ""); document.querySelector("#messages strong").textContent = TEXT.no_face_id; };
+      var missing = function () { more.hidden = true; showError("not_found", "", TEXT.no_face_id); };
       if (!id) return missing();
       fetch(api("/api/faces/" + encodeURIComponent(id))).then(function (r) {
         if (!r.ok) return missing();
