@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -72,7 +73,7 @@ def ops_router() -> APIRouter:
         data = await blocking(store.get, key)
         return Response(
             data,
-            media_type="image/jpeg" if key.endswith(".jpg") else "application/octet-stream",
+            media_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
             headers={"Cache-Control": "private, max-age=600"},
         )
 
