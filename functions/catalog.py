@@ -23,6 +23,7 @@ from functions.errors import responses
 from functions.events import KnownEvent
 from functions.fragments import htmx
 from functions.photos import read_upload
+from huchu import events
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
 from huchu.photos import catalog, validate
 from huchu.schemas import (
@@ -116,7 +117,9 @@ async def face_graph(
 
 
 @router.post(
-    "/api/lookalikes", response_model=Lookalikes, responses=responses(400, 413, 415, 422, 429)
+    "/api/lookalikes",
+    response_model=Lookalikes,
+    responses=responses(400, 404, 413, 415, 422, 429),
 )
 async def lookalikes(
     request: Request,
@@ -127,6 +130,7 @@ async def lookalikes(
     limit: Annotated[int, Form(ge=1, le=MAX_PAGE)] = 10,
 ) -> Response:
     """Look-alikes for the largest face in a photo; nothing is stored."""
+    await blocking(events.require, ctx, event)
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     body = await blocking(catalog.lookalikes, ctx, data, event, limit, None)
     return htmx(request, "fragments/similar.html", "result", body)

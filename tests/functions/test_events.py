@@ -47,6 +47,12 @@ def test_events_set_up_read_close_and_unknown(
         "not_found"
     )
     assert upload(client, photos["obama.jpg"], event="spring-party").status_code == 404
+    search = client.post(
+        "/api/lookalikes",
+        files={"file": ("a.jpg", photos["obama.jpg"], "image/jpeg")},
+        data={"event": "spring-party"},
+    )
+    assert search.status_code == 404 and search.json()["error"]["code"] == "not_found"
     setup = {"name": "봄 파티", "starts_at": "2026-11-26T18:00:00+09:00", "open": True}
     assert client.put("/api/events/spring-party", json=setup).status_code == 403
     bad = client.put("/api/events/spring-party", json={"name": ""}, headers=AUTH)
