@@ -55,6 +55,7 @@ def seed(api: str, files: dict[str, bytes], count: int) -> str:
 
 
 def audit(url: str, out: Path) -> dict[str, float]:
+    """One mobile Lighthouse run; its scores (0-100) and transferred KB."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     subprocess.run(
         [
@@ -74,6 +75,14 @@ def audit(url: str, out: Path) -> dict[str, float]:
     report = json.loads(out.read_text())
     scores = {k: round(100 * (v["score"] or 0)) for k, v in report["categories"].items()}
     weight = report["audits"]["total-byte-weight"]["numericValue"] / 1024
+    failing = sorted(
+        ref["id"]
+        for cat in report["categories"].values()
+        for ref in cat["auditRefs"]
+        if ref["weight"] and (report["audits"][ref["id"]]["score"] or 0) < 0.9
+    )
+    if failing:
+        print(f"  {url}: below 0.9: {', '.join(failing)}", flush=True)
     return {**scores, "kb": round(weight, 1)}
 
 

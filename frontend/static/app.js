@@ -147,11 +147,18 @@
       var more = document.getElementById("face-more");
       var missing = function () { more.hidden = true; showError("not_found", "", TEXT.no_face_id); };
       if (!id) return missing();
-      fetch(api("/api/faces/" + encodeURIComponent(id))).then(function (r) {
+      // One request: the face's fragment, or a 404 that says the face is gone.
+      var headers = { "HX-Request": "true", "X-Huchu-Lang": LANG };
+      fetch(api("/api/faces/" + encodeURIComponent(id)), { headers: headers }).then(function (r) {
         if (!r.ok) return missing();
-        htmx.ajax("GET", "/api/faces/" + id, "#face-detail");
-        htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar");
-        lazyGraph(id);
+        return r.text().then(function (html) {
+          var detail = document.getElementById("face-detail");
+          detail.innerHTML = html;
+          htmx.process(detail);
+          htmx.trigger(document.body, "htmx:afterSwap", { target: detail });
+          // Watch for the graph only once the look-alikes above it are in place.
+          htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar").then(function () { lazyGraph(id); });
+        });
       }, function () { showError("unavailable", ""); });
     },
   };
