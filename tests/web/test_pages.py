@@ -63,6 +63,8 @@ def test_join_browse_average_and_delete(
     page.goto(f"{live.url}/face.html?id={obama}")
     page.wait_for_selector("#face-detail img", timeout=TIMEOUT)
     page.wait_for_selector("#similar li", timeout=TIMEOUT)
+    assert page.evaluate("typeof window.cytoscape") == "undefined"  # not until it is in view
+    page.locator("#graph").scroll_into_view_if_needed()
     page.wait_for_selector("#graph[data-drawn]", timeout=TIMEOUT)
     assert int(page.get_attribute("#graph", "data-drawn")) >= 2
     assert page.locator("#graph canvas").count() >= 1
