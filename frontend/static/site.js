@@ -94,13 +94,16 @@
   function showEventName() {
     var el = document.getElementById("event-name");
     if (!EVENT || !el || body.dataset.page === "screen") return;
+    el.textContent = "\u00a0";  // hold the line now, so the name arriving moves nothing
+    el.style.visibility = "hidden";
+    el.hidden = false;
     fetch(api("/api/events/" + encodeURIComponent(EVENT))).then(function (r) {
       if (r.status === 404) { say((JSON.parse(body.dataset.messages || "{}")).not_found || ""); return null; }
       return r.ok ? r.json() : null;
     }).then(function (ev) {
       if (!ev) return;
       el.textContent = ev.name;
-      el.hidden = false;
+      el.style.visibility = "";
       if (!ev.open && body.dataset.page === "index") say(TEXT.event_closed);
     });
   }

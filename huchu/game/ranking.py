@@ -7,6 +7,7 @@ the engine's look-alike threshold and clusters them into "hidden families" (Louv
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from huchu.photos.catalog import graph_node
 from huchu.photos.records import face_model
 from huchu.schemas import Cluster, Cohort, EventGraph, GraphEdge, Leaderboard, LeaderboardItem
 from huchu.stores.vectors import Point
+
+log = logging.getLogger(__name__)
 
 
 def ranked(
@@ -46,10 +49,13 @@ class People:
     faces: list[Point]
     persons: Persons
     boards: dict[str, list[list[Any]]] = field(default_factory=dict)
-    means: dict[str, list[float]] = field(default_factory=dict)
+    ctx: Context | None = None  # set when the event is too large to group (see PERSONS_MAX)
+    event: str = ""
 
     def cohort_row(self, cohort: str, acc: Accumulator) -> dict[str, Any] | None:
         """The snapshot's row of one cohort; its mean weighs each person once by default."""
+        if self.ctx is not None:
+            return self._by_face(cohort, acc)
         idx = [
             i
             for i, p in enumerate(self.faces)
@@ -77,6 +83,23 @@ class People:
             "mean": [float(v) for v in mean],
         }
 
+    def _by_face(self, cohort: str, acc: Accumulator) -> dict[str, Any] | None:
+        """Past PERSONS_MAX faces: the running sums (O(new) per recompute), one face a person."""
+        assert self.ctx is not None
+        if acc.count == 0:
+            return None
+        rows = ranked(self.ctx, self.event, cohort, acc.mean, BOARD_MAX)
+        self.boards[cohort] = [[fid, fid, score, 1] for fid, score, _ in rows]
+        return {
+            "cohort": cohort,
+            "count": acc.count,
+            "people": acc.count,
+            "mean_age": None if acc.mean_age is None else round(acc.mean_age, 2),
+            "spread": round(acc.spread, 4),
+            "closest_face_id": rows[0][0] if rows else None,
+            "mean": acc.mean.tolist(),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "average_by": self.average_by,
@@ -87,8 +110,19 @@ class People:
         }
 
 
+# Grouping compares every pair of faces (memory and time grow with the square): past this
+# many faces an event is ranked face by face from the running sums, as before persons.
+PERSONS_MAX = 5000
+BOARD_MAX = 200
+
+
 def people(ctx: Context, event: str, state: GameState) -> People:
     """Every face of the event with its vector, grouped at the engine's same-person threshold."""
+    if len(state.members) > PERSONS_MAX:
+        log.warning(
+            "%s: %d faces, over %d: persons are not grouped", event, len(state.members), PERSONS_MAX
+        )
+        return People("face", [], Persons([]), ctx=ctx, event=event)
     points: list[Point] = []
     cursor = None
     while True:

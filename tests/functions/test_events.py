@@ -190,3 +190,21 @@ def test_portraits_carry_the_event_name(
     strip = slice(-40, None)
     assert np.abs(a[strip].astype(int) - b[strip].astype(int)).mean() > 1.0
     assert np.abs(a[:200].astype(int) - b[:200].astype(int)).mean() < 1.0
+
+
+def test_past_the_grouping_limit_each_face_counts_once(
+    shared: tuple[TestClient, Context], photos: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large events keep the O(new) recompute: ranked face by face from the running sums."""
+    from huchu.game import ranking
+
+    client, _ = shared
+    monkeypatch.setattr(ranking, "PERSONS_MAX", 2)
+    client.put("/api/events/huge", json={"name": "Huge"}, headers=AUTH)
+    for name in ("obama.jpg", "obama2.jpg", "obama3.jpg"):
+        assert upload(client, photos[name], event="huge").status_code == 201
+    client.post("/api/averages/recompute", params={"event": "huge"}, headers=AUTH)
+    board = client.get("/api/leaderboard", params={"event": "huge"}).json()["items"]
+    assert [i["photos"] for i in board] == [1, 1, 1]
+    everyone = client.get("/api/averages", params={"event": "huge"}).json()["cohorts"]
+    assert next(c for c in everyone if c["cohort"] == "all")["people"] == 3
