@@ -37,6 +37,12 @@
     }
   });
   document.body.addEventListener("htmx:afterSwap", function (e) { decorate(e.detail.target); });
+  // Polled averages: swap only when the version moved, so pictures are not fetched again.
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    var now = e.detail.target.querySelector("[data-version]");
+    var next = /data-version="(\d+)"/.exec(e.detail.serverResponse || "");
+    if (now && next && now.dataset.version === next[1] && e.detail.target.querySelector(".averages")) e.detail.shouldSwap = false;
+  });
   document.body.addEventListener("click", function (e) {
     var share = e.target.closest && e.target.closest(".share-card");
     if (share) shareCard(share);
