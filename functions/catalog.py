@@ -143,7 +143,10 @@ async def engine(ctx: ContextDep) -> Engine:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_function("Huchu catalog", [router], settings or Settings())
+    # Events ride with the catalog on Lambda: `GET /api/faces/{proxy+}` already reaches it.
+    from functions import events as event_routes
+
+    return create_function("Huchu catalog", [router, event_routes.router], settings or Settings())
 
 
 handler = lazy_handler(create_app)
