@@ -18,7 +18,7 @@ from PIL import Image
 
 from tests.functions.conftest import ADMIN
 from tests.web.checks import check, wrong_language
-from tests.web.conftest import Live, shot
+from tests.web.conftest import ARTIFACTS, Live, shot
 
 TIMEOUT = 60_000
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
@@ -114,7 +114,9 @@ def test_whole_journey(
     # The share card: downloaded where the phone cannot share files.
     with page.expect_download() as download:
         page.click(".standing-body .share-card")
-    card = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    data = Path(download.value.path()).read_bytes()
+    (ARTIFACTS / f"{tag}-card.png").write_bytes(data)
+    card = Image.open(io.BytesIO(data))
     assert card.size == (1080, 1350)
     assert not wrong_language(card.info["Description"].replace(NAMES[lang], ""), lang)
 
