@@ -145,6 +145,10 @@ def test_whole_journey(
     check(page, lang, "gallery")
     shot(page, f"{tag}-06-gallery")
 
+    page.goto(f"{root}lookalike.html?event={slug}")
+    check(page, lang, "lookalike")
+    shot(page, f"{tag}-06b-lookalike")
+
     # Delete: the confirm dialog speaks the page's language.
     page.goto(f"{root}mine.html?event={slug}")
     page.wait_for_selector("#my-photos .photo", timeout=TIMEOUT)
