@@ -48,7 +48,7 @@ async def read_upload(file: StarletteUpload | None, max_bytes: int) -> bytes:
     "/api/photos",
     status_code=201,
     response_model=UploadedPhoto,
-    responses=responses(400, 413, 415, 422, 429),
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
 )
 async def create_photo(
     request: Request,
@@ -81,7 +81,7 @@ def _uploaded(request: Request, body: UploadedPhoto) -> Response:
     "/api/uploads",
     status_code=201,
     response_model=UploadTicket,
-    responses=responses(400, 413, 415, 429),
+    responses=responses(400, 403, 404, 413, 415, 429),
 )
 async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) -> UploadTicket:
     """A presigned PUT that stores the photo under a staging key (larger photos than a
@@ -93,7 +93,7 @@ async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) ->
     "/api/uploads/{upload_id}/process",
     status_code=201,
     response_model=UploadedPhoto,
-    responses=responses(400, 404, 413, 415, 422, 429),
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
 )
 async def process_staged(
     upload_id: str,
