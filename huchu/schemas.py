@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    field_validator,
+)
 
 from huchu.config import EVENT_PATTERN
 
@@ -223,7 +231,15 @@ class EventSetup(Model):
     name: str = Field(min_length=1, max_length=80)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
-    open: bool = True
+    open: StrictBool = True
+
+    @field_validator("starts_at", "ends_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        """A date-time string with its zone, as documented; not a number of seconds."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("expected an ISO 8601 date-time string")
+        return value
 
 
 class EventInfo(Model):
