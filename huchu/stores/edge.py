@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from huchu.errors import Unavailable
 from huchu.stores.vectors import PAYLOAD_INDEXES, Match, Point
@@ -26,9 +26,10 @@ _OPEN_LOCK = threading.Lock()
 class _Shard:
     """One open shard, its lock and its count of points not yet indexed."""
 
-    def __init__(self, path: Path, shard: Any) -> None:
+    def __init__(self, path: Path, shard: Any, owner: IO[str]) -> None:
         self.path = path
         self.shard = shard
+        self.owner = owner  # an flock on the folder: one process per shard
         self.lock = threading.RLock()
         self.unindexed = int(shard.info().points_count) - int(shard.info().indexed_vectors_count)
         self.optimizing: threading.Thread | None = None
@@ -40,9 +41,15 @@ class EdgeStore:
 
     local = True
 
-    def __init__(self, root: Path, optimize_after: int = OPTIMIZE_AFTER) -> None:
+    def __init__(
+        self,
+        root: Path,
+        optimize_after: int = OPTIMIZE_AFTER,
+        indexing_threshold_kb: int | None = None,
+    ) -> None:
         self.root = Path(root)
         self.optimize_after = optimize_after
+        self.indexing_kb = indexing_threshold_kb  # None: Qdrant's default (10 MB of vectors)
         self._shards: dict[str, _Shard] = {}
         self._lock = threading.Lock()
 
@@ -56,7 +63,7 @@ class EdgeStore:
         with self._lock:
             if collection in self._shards:
                 return
-            self._shards[collection] = _acquire(self._path(collection), dim)
+            self._shards[collection] = _acquire(self._path(collection), dim, self.indexing_kb)
 
     def _shard(self, collection: str) -> _Shard:
         try:
@@ -98,8 +105,9 @@ class EdgeStore:
         self._maybe_optimize(collection, len(points))
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
-        """Scrub the payload in place, then delete: the bytes leave the disk at once for
-        points in appendable segments (indexed ones keep theirs until vacuum)."""
+        """Forget the points now. Their bytes stay in the segment's files until the optimizer
+        rewrites that segment (measured: an appendable segment is not vacuumed, an indexed
+        one past 5 % deleted is); there is no write-ahead log to keep them elsewhere."""
         import qdrant_edge as qe
 
         if not ids:
@@ -180,9 +188,9 @@ class EdgeStore:
         for name in list(self._shards):
             self._run(name, lambda s: s.info())
 
-    def points(self, collection: str) -> int:
-        """How many points the shard holds (deleted ones excluded)."""
-        return int(self._run(collection, lambda s: s.info().points_count))
+    def indexed(self, collection: str) -> int:
+        """How many points an HNSW index covers."""
+        return int(self._run(collection, lambda s: s.info().indexed_vectors_count))
 
     # -- index maintenance -------------------------------------------------------
     def _maybe_optimize(self, collection: str, added: int) -> None:
@@ -231,7 +239,7 @@ class EdgeStore:
             self._shards.clear()
 
 
-def _config(dim: int) -> Any:
+def _config(dim: int, indexing_kb: int | None = None) -> Any:
     import qdrant_edge as qe
 
     return qe.EdgeConfig(
@@ -239,11 +247,14 @@ def _config(dim: int) -> Any:
         # No write-ahead log: it would keep a deleted face's payload until compaction;
         # every write is flushed instead (a few ms), which is as durable.
         wal_enabled=False,
-        optimizers=qe.EdgeOptimizersConfig(deleted_threshold=0.05, vacuum_min_vector_number=100),
+        # Vacuum indexed segments past 5 % deleted points, so erased faces leave the disk.
+        optimizers=qe.EdgeOptimizersConfig(
+            deleted_threshold=0.05, vacuum_min_vector_number=1, indexing_threshold=indexing_kb
+        ),
     )
 
 
-def _acquire(path: Path, dim: int | None) -> _Shard:
+def _acquire(path: Path, dim: int | None, indexing_kb: int | None = None) -> _Shard:
     import qdrant_edge as qe
 
     key = str(path)
@@ -252,6 +263,7 @@ def _acquire(path: Path, dim: int | None) -> _Shard:
             shard, refs = _OPEN[key]
             _OPEN[key] = (shard, refs + 1)
             return shard
+        owner = _own(path)
         try:
             if (path / "edge_config.json").exists():
                 raw = qe.EdgeShard.load(key)
@@ -259,22 +271,18 @@ def _acquire(path: Path, dim: int | None) -> _Shard:
                 if dim is None:
                     raise Unavailable(f"no vector shard in {path}")
                 path.mkdir(parents=True, exist_ok=True)
-                raw = qe.EdgeShard.create(key, _config(dim))
+                raw = qe.EdgeShard.create(key, _config(dim, indexing_kb))
                 for field, kind in PAYLOAD_INDEXES.items():
                     schema = getattr(qe.PayloadSchemaType, kind.capitalize())
                     raw.update(qe.UpdateOperation.create_field_index(field, schema))
                 raw.flush()
         except Unavailable:
+            owner.close()
             raise
         except Exception as exc:
-            if "WouldBlock" in str(exc) or "already" in str(exc).lower():
-                raise Unavailable(
-                    f"the vector shard {path} is open in another process: one Huchu "
-                    "process owns a data dir (stop the other one, or set HUCHU_QDRANT_URL "
-                    "to share a Qdrant server)"
-                ) from exc
+            owner.close()
             raise Unavailable(f"cannot open the vector shard {path}: {exc}") from exc
-        shard = _Shard(path, raw)
+        shard = _Shard(path, raw, owner)
         _OPEN[key] = (shard, 1)
         return shard
 
@@ -290,6 +298,24 @@ def _release(s: _Shard) -> None:
         with s.lock:
             s.shard.flush()
             s.shard.close()
+        s.owner.close()
+
+
+def _own(path: Path) -> IO[str]:
+    """Lock the shard folder for this process (the engine itself does not without a WAL)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path.parent / f".{path.name}.owner", "a+")  # noqa: SIM115  # held while open
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise Unavailable(
+            f"the vector shard {path} is open in another process: one Huchu process owns "
+            "a data dir (stop the other one, or set HUCHU_QDRANT_URL to share a Qdrant server)"
+        ) from None
+    return fh
 
 
 def _pid(value: str) -> Any:

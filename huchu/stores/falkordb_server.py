@@ -108,10 +108,7 @@ class EmbeddedFalkorDB:
             stderr=subprocess.DEVNULL,
             # Linux ties PDEATHSIG to the forking thread: only the main thread lives as long
             # as the process, so a server started from a worker thread skips it.
-            preexec_fn=_die_with_parent
-            if sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread()
-            else None,
+            preexec_fn=_die_with_parent if _main_linux_thread() else None,
         )
         self.url = f"unix://{sock}"
         deadline = time.monotonic() + timeout
