@@ -21,9 +21,15 @@ from tests.stores.conftest import pid_alive
 
 def _two_cliques(store: FalkorGraph, g: str) -> None:
     """a1-a2-a3 all linked, b1-b2-b3 all linked, one bridge a3-b1, and a loner."""
-    store.add_faces(g, [GraphFace(i, f"p-{i}", "male") for i in ("a1", "a2", "a3", "b1", "b2", "b3", "z")])
-    links = {"a2": [("a1", 0.9)], "a3": [("a1", 0.8), ("a2", 0.85)], "b2": [("b1", 0.9)],
-             "b3": [("b1", 0.8), ("b2", 0.9)]}
+    store.add_faces(
+        g, [GraphFace(i, f"p-{i}", "male") for i in ("a1", "a2", "a3", "b1", "b2", "b3", "z")]
+    )
+    links = {
+        "a2": [("a1", 0.9)],
+        "a3": [("a1", 0.8), ("a2", 0.85)],
+        "b2": [("b1", 0.9)],
+        "b3": [("b1", 0.8), ("b2", 0.9)],
+    }
     store.add_faces(g, [GraphFace(i, f"p-{i}", "male", links=tuple(ls)) for i, ls in links.items()])
     store.add_faces(g, [GraphFace("b1", "p-b1", "male", links=(("a3", 0.5),))])
 
@@ -81,7 +87,11 @@ def test_neighbourhood_and_export(falkor: FalkorGraph, gname: str) -> None:
     _two_cliques(falkor, gname)
     near = falkor.neighbourhood(gname, "b1", 0.6, 50)
     assert {n["id"] for n in near.nodes} == {"b1", "b2", "b3"}  # a3's link is below 0.6
-    assert {(e["source"], e["target"]) for e in near.edges} == {("b1", "b2"), ("b1", "b3"), ("b2", "b3")}
+    assert {(e["source"], e["target"]) for e in near.edges} == {
+        ("b1", "b2"),
+        ("b1", "b3"),
+        ("b2", "b3"),
+    }
     full = falkor.export(gname)
     assert len(full.nodes) == 7 and len(full.edges) == 7
     g = nx.read_graphml(__import__("io").BytesIO(to_graphml(full, event="default")))
@@ -126,8 +136,12 @@ def test_killed_parent_leaves_no_server(tmp_path: Path) -> None:
         f"s = EmbeddedFalkorDB(Path({str(tmp_path / 'graph')!r})); s.start()\n"
         "print(s.proc.pid, flush=True); time.sleep(60)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert parent.stdout is not None
     pid = int(parent.stdout.readline())
     assert pid_alive(pid)
