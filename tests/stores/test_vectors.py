@@ -31,6 +31,9 @@ def _points(n: int, seed: int = 0) -> list[Point]:
             "photo_id": f"p{i // 2}",
             "created_ts": float(i),
             "index": i % 2,
+            "bbox": [1.5, 2.0, 30.25, 40.0],  # lists and objects round-trip as they went in
+            "landmarks": [[float(i), 2.5]] * 68,
+            "meta": {"engine": "dlib", "tags": ["a", "b"]},
         }
         out.append(Point(new_id(1_700_000_000_000 + i), payload, [float(x) for x in v]))
     return out
@@ -39,7 +42,9 @@ def _points(n: int, seed: int = 0) -> list[Point]:
 @pytest.fixture(params=["edge", "qdrant-client"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
     s: EdgeStore | QdrantStore = (
-        EdgeStore(tmp_path / "edge") if request.param == "edge" else QdrantStore(None, tmp_path / "q")
+        EdgeStore(tmp_path / "edge")
+        if request.param == "edge"
+        else QdrantStore(None, tmp_path / "q")
     )
     s.ensure("faces", DIM)
     try:
@@ -76,7 +81,9 @@ def test_filters_search_and_pages(store: VectorStore) -> None:
     assert all(h.payload["gender"] == "male" and h.payload["event"] == "default" for h in hits)
     scores = [h.score or 0.0 for h in hits]
     assert scores == sorted(scores, reverse=True)
-    sims = {p.id: float(np.dot(q.vector, p.vector or [])) for p in ev if p.payload["gender"] == "male"}
+    sims = {
+        p.id: float(np.dot(q.vector, p.vector or [])) for p in ev if p.payload["gender"] == "male"
+    }
     best = sorted(sims, key=lambda i: -sims[i])[:5]
     assert [h.id for h in hits] == best
     above = store.search("faces", q.vector, {"event": "default"}, 40, min_score=0.3)
@@ -86,7 +93,9 @@ def test_filters_search_and_pages(store: VectorStore) -> None:
 def test_retrieve_keeps_order_and_vectors(store: VectorStore) -> None:
     pts = _points(6)
     store.upsert("faces", pts)
-    got = store.retrieve("faces", [pts[4].id, pts[1].id, "00000000-0000-0000-0000-000000000000"], True)
+    got = store.retrieve(
+        "faces", [pts[4].id, pts[1].id, "00000000-0000-0000-0000-000000000000"], True
+    )
     assert [p.id for p in got] == [pts[4].id, pts[1].id]
     assert got[0].payload == pts[4].payload
     assert np.allclose(got[0].vector or [], pts[4].vector or [], atol=1e-5)
@@ -98,7 +107,10 @@ def test_delete_forgets(store: VectorStore) -> None:
     store.delete("faces", [pts[0].id, pts[1].id])
     assert store.retrieve("faces", [pts[0].id, pts[1].id]) == []
     assert store.count("faces", {}) == 4
-    assert all(h.id not in (pts[0].id, pts[1].id) for h in store.search("faces", pts[0].vector or [], {}, 6))
+    assert all(
+        h.id not in (pts[0].id, pts[1].id)
+        for h in store.search("faces", pts[0].vector or [], {}, 6)
+    )
 
 
 def test_edge_reopens_with_its_points(tmp_path: Path) -> None:
