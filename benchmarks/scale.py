@@ -31,12 +31,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from huchu.stores.edge import EdgeStore  # noqa: E402
-from huchu.stores.falkordb_server import EmbeddedFalkorDB  # noqa: E402
-from huchu.stores.graph import FalkorGraph, graph_name  # noqa: E402
-from huchu.stores.ids import new_id  # noqa: E402
-from huchu.stores.lookalikes import link_faces  # noqa: E402
-from huchu.stores.vectors import Point  # noqa: E402
+from huchu.stores.edge import EdgeStore
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
+from huchu.stores.graph import FalkorGraph, graph_name
+from huchu.stores.ids import new_id
+from huchu.stores.lookalikes import link_faces
+from huchu.stores.vectors import Point
 
 FACES = "faces_bench"
 EVENTS = ("default", "hall-b")  # 90 % / 10 %: the filter keeps ~45 % of all points
