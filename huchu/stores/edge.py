@@ -181,6 +181,8 @@ class EdgeStore:
         """Distinct values of a keyword field (the shard's facet), e.g. every event."""
         import qdrant_edge as qe
 
+        if key not in PAYLOAD_INDEXES:
+            raise TypeError(f"{key} is not an indexed field (PAYLOAD_INDEXES)")
         req = qe.FacetRequest(key=key, limit=limit, exact=True)
         res = self._run(collection, lambda s: s.facet(req))
         return sorted(str(hit.value) for hit in res.hits)
@@ -334,8 +336,8 @@ def _filter(match: Match) -> Any:
     for key, value in match.items():
         if value is None:
             continue
-        if key == PACKED:
-            raise TypeError(f"{PACKED} is not a filterable field")
+        if key not in PAYLOAD_INDEXES:  # packed into the JSON field: no filter sees it
+            raise TypeError(f"{key} is not a filterable field (PAYLOAD_INDEXES)")
         if isinstance(value, dict):  # {"gte": x, "lt": y}: a numeric range
             must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(**value)))
         elif isinstance(value, (list, tuple, set)):
@@ -346,13 +348,13 @@ def _filter(match: Match) -> Any:
 
 
 def _pack(payload: dict[str, Any]) -> dict[str, Any]:
-    """Scalars stay fields (filters and indexes see them); lists and objects travel as one
-    JSON string. The bindings convert a payload value by value, about 3.5 us each: a face's
-    68 landmarks alone cost 0.7 ms a point, the string 6 us (benchmarks/scale.py)."""
-    flat = {k: v for k, v in payload.items() if not isinstance(v, (list, tuple, dict))}
-    nested = {k: v for k, v in payload.items() if k not in flat}
-    if nested:
-        flat[PACKED] = json.dumps(nested, separators=(",", ":"))
+    """Indexed fields stay fields (filters and facets use them); everything else travels as
+    one JSON string. The bindings convert a payload value by value, about 3.5 us each: a
+    face's 68 landmarks alone cost 0.7 ms a point, the string 6 us (benchmarks/scale.py)."""
+    flat = {k: v for k, v in payload.items() if k in PAYLOAD_INDEXES}
+    rest = {k: v for k, v in payload.items() if k not in flat}
+    if rest:
+        flat[PACKED] = json.dumps(rest, separators=(",", ":"))
     return flat
 
 

@@ -177,3 +177,15 @@ def test_unknown_collection_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(Unavailable):
         s.count("nothing", {})
     s.close()
+
+
+def test_edge_refuses_a_filter_no_index_serves(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    s.upsert("faces", _points(3))
+    try:
+        with pytest.raises(TypeError, match="not a filterable field"):
+            s.count("faces", {"index": 1})  # kept inside the packed JSON field
+        assert s.count("faces", {"photo_id": "p0"}) == 2
+    finally:
+        s.close()
