@@ -74,8 +74,13 @@ def diagnose(settings: Settings) -> list[Check]:
         return (
             f"qdrant server {settings.qdrant_url}"
             if settings.qdrant_url
-            else f"qdrant local {settings.data_dir}/qdrant"
+            else f"qdrant edge {settings.data_dir}/edge"
         )
+
+    def graph() -> str:
+        from huchu.stores.factory import check_graph
+
+        return check_graph(settings)
 
     def objects() -> str:
         from huchu.stores.factory import build_object_store
@@ -94,6 +99,7 @@ def diagnose(settings: Settings) -> list[Check]:
         _try("engine", engine),
         _try("models", model_files),
         _try("vectors", vectors),
+        _try("graph", graph),
         _try("objects", objects),
         _try("inference", inference),
     ]
