@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from huchu.errors import Unavailable
 from huchu.stores.vectors import PAYLOAD_INDEXES, Match, Point
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # A plain (unindexed) segment answers a filtered search by scanning; past this many
 # new points an HNSW index pays for itself (measured in benchmarks/scale.py).
@@ -35,6 +37,16 @@ class _Shard:
         self.lock = threading.RLock()
         self.unindexed = int(shard.info().points_count) - int(shard.info().indexed_vectors_count)
         self.optimizing: threading.Thread | None = None
+        self.journal: list[Any] | None = None  # writes made while a copy is optimized
+
+    def write(self, *ops: Any) -> None:
+        """Apply update operations and flush (no WAL: durable once flushed)."""
+        with self.lock:
+            for op in ops:
+                self.shard.update(op)
+            self.shard.flush()
+            if self.journal is not None:
+                self.journal.extend(ops)
 
 
 class EdgeStore:
@@ -98,12 +110,8 @@ class EdgeStore:
         if not points:
             return
         batch = [qe.Point(p.id, list(p.vector or []), _pack(p.payload)) for p in points]
-
-        def write(shard: Any) -> None:
-            shard.update(qe.UpdateOperation.upsert_points(batch))
-            shard.flush()  # no WAL (see _config): a write is durable once flushed
-
-        self._run(collection, write)
+        s = self._shard(collection)
+        self._run(collection, lambda _: s.write(qe.UpdateOperation.upsert_points(batch)))
         self._maybe_optimize(collection, len(points))
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
@@ -115,12 +123,15 @@ class EdgeStore:
         if not ids:
             return
 
+        s = self._shard(collection)
+
         def erase(shard: Any) -> None:
             found: list[Any] = [r.id for r in shard.retrieve(list(ids), False, False)]
             if found:
-                shard.update(qe.UpdateOperation.overwrite_payload(found, {}))
-                shard.update(qe.UpdateOperation.delete_points(found))
-                shard.flush()
+                s.write(
+                    qe.UpdateOperation.overwrite_payload(found, {}),
+                    qe.UpdateOperation.delete_points(found),
+                )
 
         self._run(collection, erase)
 
@@ -209,18 +220,20 @@ class EdgeStore:
             s.optimizing.start()
 
     def _optimize(self, s: _Shard) -> None:
+        from huchu.stores.edge_optimize import optimize_aside
+
         try:
-            with s.lock:
-                s.unindexed = 0
-                s.shard.optimize()
-                s.shard.flush()
-        except Exception:  # the next batch of points tries again
+            s.unindexed = 0
+            optimize_aside(s)
+        except Exception as exc:  # the next batch of points tries again
             s.unindexed = self.optimize_after
+            log.warning("background index build of %s failed: %s", s.path, exc)
         finally:
             s.optimizing = None
 
     def optimize(self, collection: str) -> bool:
-        """Build the HNSW index now (blocking); ``True`` when segments changed."""
+        """Build the HNSW index now, in this process (blocking, holding the interpreter:
+        for tools and benchmarks); ``True`` when segments changed."""
         s = self._shard(collection)
         with s.lock:
             s.unindexed = 0

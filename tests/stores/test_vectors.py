@@ -189,3 +189,39 @@ def test_edge_refuses_a_filter_no_index_serves(tmp_path: Path) -> None:
         assert s.count("faces", {"photo_id": "p0"}) == 2
     finally:
         s.close()
+
+
+def test_background_build_runs_aside_and_keeps_writes(tmp_path: Path) -> None:
+    """The index is built in a child process: this process keeps writing meanwhile, and
+    what it wrote (and deleted) during the build is there after the swap."""
+    s = EdgeStore(tmp_path / "edge", optimize_after=3000, indexing_threshold_kb=1)
+    s.ensure("faces", DIM)
+    try:
+        first = _points(3000, seed=4)
+        s.upsert("faces", first)
+        during: list[Point] = []
+        gone: list[str] = []
+        n = 0
+        while s._shards["faces"].optimizing is not None:
+            batch = _points(5, seed=100 + n)
+            s.upsert("faces", batch)
+            during += batch
+            s.delete("faces", [first[n].id])
+            gone.append(first[n].id)
+            n += 1
+        assert n >= 3, "the build kept this process from running"
+        s.wait_optimized()
+        assert s.indexed("faces") > 0
+        assert s.count("faces", {}) == 3000 + len(during) - len(gone)
+        assert s.retrieve("faces", gone) == []
+        assert len(s.retrieve("faces", [p.id for p in during])) == len(during)
+        assert not list(tmp_path.glob("edge/*.optimizing")) and not list(
+            tmp_path.glob("edge/*.old")
+        )
+    finally:
+        s.close()
+    again = EdgeStore(tmp_path / "edge")
+    try:
+        assert again.count("faces", {}) == 3000 + len(during) - len(gone)
+    finally:
+        again.close()
