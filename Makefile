@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.huchu-installed
 TEST_STAMP := $(VENV)/.huchu-test-installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint imports typecheck unit bench clean
 
 run: $(STAMP)
 	$(BIN)/huchu serve --data-dir ./data
 
-test: $(TEST_STAMP) lint typecheck unit
+test: $(TEST_STAMP) lint imports typecheck unit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ $(TEST_STAMP): $(STAMP) pyproject.toml frontend/package-lock.json
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+
+imports: $(TEST_STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

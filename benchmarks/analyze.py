@@ -23,9 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import labels, pairs, photos, sample_dir, timed
-from huchu.analysis import analyze_bytes
+from huchu.analysis import EngineSpec, analyze_bytes
+from huchu.config import Settings
 from huchu.engines.bundled import BundledEngine
-from huchu.inference.local import EngineSpec, _worker_analyze, _worker_init
+from huchu.inference.local import worker_analyze as _worker_analyze
+from huchu.inference.local import worker_init as _worker_init
 
 
 class RawBaseline:
@@ -84,7 +86,7 @@ def main() -> None:
     t_one = timed(lambda: results.update({i: analyze_bytes(engine, d) for i, d in enumerate(work)}))
     faces = sum(len(a.faces) for a in results.values())
 
-    spec = EngineSpec(name="dlib", models_dir=Path("models"))
+    spec = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
     with cf.ProcessPoolExecutor(
         args.workers, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(spec,)
     ) as pool:

@@ -41,7 +41,9 @@ INFO = EngineInfo("dlib", ("synthetic",), DIM, "cosine", Thresholds(0.92, 0.88))
 class InfoOnly:
     """Recompute with images off needs only the engine's description."""
 
-    info = INFO
+    def info(self) -> EngineInfo:
+        return INFO
+
     backend = "none"
 
     def close(self) -> None:
@@ -157,7 +159,7 @@ def morph_per_face(sample: Path, n: int) -> float:
 
     from huchu.analysis import analyze_rgb
     from huchu.engines.bundled import BundledEngine
-    from huchu.game.render_morph import MorphState
+    from huchu.game.render.morph import MorphState
     from huchu.imaging.decode import decode_image, encode_jpeg
 
     engine = BundledEngine()

@@ -28,7 +28,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import photos, sample_dir
-from huchu.inference.local import EngineSpec, _worker_analyze, _worker_init
+from huchu.analysis import EngineSpec
+from huchu.config import Settings
+from huchu.inference.local import worker_analyze as _worker_analyze
+from huchu.inference.local import worker_init as _worker_init
 
 
 def free_port() -> int:
@@ -107,7 +110,7 @@ def main() -> None:
         server.wait(30)
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    spec = EngineSpec(name="dlib", models_dir=Path("models"))
+    spec = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
     datas = [d for _, d in work]
     with cf.ProcessPoolExecutor(
         cores, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(spec,)

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from fastapi import APIRouter, FastAPI
 
-from fastapi import APIRouter
-
-from functions.app import create_app, lambda_handler
-from functions.deps import AdminDep, ContextDep
+from functions.app import create_app as create_function
+from functions.app import lazy_handler
+from functions.deps import AdminDep, ContextDep, blocking
+from functions.errors import responses
+from huchu.config import Settings
 from huchu.photos import catalog
+from huchu.schemas import Embedding
 
 router = APIRouter(tags=["admin"])
 
 
-@router.get("/api/admin/faces/{face_id}/embedding")
-async def face_embedding(face_id: str, ctx: ContextDep, _: AdminDep) -> dict[str, Any]:
+@router.get(
+    "/api/admin/faces/{face_id}/embedding",
+    response_model=Embedding,
+    responses=responses(403, 404),
+)
+async def face_embedding(face_id: str, ctx: ContextDep, _: AdminDep) -> Embedding:
     """The face's vector exactly as stored."""
-    return await asyncio.to_thread(catalog.face_embedding, ctx, face_id)
+    return await blocking(catalog.face_embedding, ctx, face_id)
 
 
-app = create_app("Huchu admin", [router])
-handler = lambda_handler(app)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_function("Huchu admin", [router], settings or Settings())
+
+
+handler = lazy_handler(create_app)

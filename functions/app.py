@@ -1,21 +1,24 @@
-"""The shape every function shares: errors, CORS, body limits, a Mangum handler."""
+"""The shape every function shares: errors, CORS, body limits, a lazy Mangum handler."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from functions import errors
 from huchu.config import Settings
-from huchu.errors import TooLarge
+from huchu.errors import HuchuError, TooLarge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 # Multipart framing and the small form fields around the file.
 FORM_OVERHEAD = 64 * 1024
@@ -24,7 +27,7 @@ FORM_OVERHEAD = 64 * 1024
 class BodyLimit:
     """413 as soon as a body passes the limit: by Content-Length, or while streaming."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes + FORM_OVERHEAD
 
@@ -34,7 +37,7 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _too_large(scope, send)
+                await _answer(scope, send, TooLarge("the upload is larger than the limit"))
                 return
         seen = 0
 
@@ -49,17 +52,40 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def _too_large(scope: Scope, send: Send) -> None:
+async def _answer(scope: Scope, send: Send, exc: HuchuError) -> None:
+    """An error from a middleware, in the same body (JSON or fragment) as from a route."""
     from starlette.requests import Request
 
-    response = errors.error_response(
-        Request(scope), 413, "too_large", "the upload is larger than the limit"
-    )
+    response = errors.error_response(Request(scope), exc.status, exc.code, exc.message)
     await response(scope, _no_receive, send)
 
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+HX_REQUEST_HEADERS = [
+    "HX-Request",
+    "HX-Current-URL",
+    "HX-Target",
+    "HX-Trigger",
+    "HX-Trigger-Name",
+    "HX-Boosted",
+    "HX-Prompt",
+    "HX-History-Restore-Request",
+]
+HX_RESPONSE_HEADERS = [
+    "HX-Trigger",
+    "HX-Trigger-After-Swap",
+    "HX-Trigger-After-Settle",
+    "HX-Redirect",
+    "HX-Location",
+    "HX-Push-Url",
+    "HX-Replace-Url",
+    "HX-Refresh",
+    "HX-Reswap",
+    "HX-Retarget",
+]
 
 
 def add_cors(app: FastAPI, settings: Settings) -> None:
@@ -68,42 +94,20 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=[
-                "HX-Request",
-                "HX-Current-URL",
-                "HX-Target",
-                "HX-Trigger",
-                "HX-Trigger-Name",
-                "HX-Boosted",
-                "HX-Prompt",
-                "HX-History-Restore-Request",
+                *HX_REQUEST_HEADERS,
                 "X-Huchu-Owner",
                 "X-Huchu-Lang",
                 "Authorization",
                 "Content-Type",
             ],
-            expose_headers=[
-                "HX-Trigger",
-                "HX-Trigger-After-Swap",
-                "HX-Trigger-After-Settle",
-                "HX-Redirect",
-                "HX-Location",
-                "HX-Push-Url",
-                "HX-Replace-Url",
-                "HX-Refresh",
-                "HX-Reswap",
-                "HX-Retarget",
-                "X-Huchu-Owner-Token",
-            ],
+            expose_headers=[*HX_RESPONSE_HEADERS, "X-Huchu-Owner-Token"],
             max_age=600,
         )
 
 
-def create_app(
-    title: str, routers: Sequence[APIRouter], settings: Settings | None = None
-) -> FastAPI:
-    settings = settings or Settings()
+def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> FastAPI:
     app = FastAPI(title=title, version="1")
     errors.install(app)
     for router in routers:
@@ -113,7 +117,22 @@ def create_app(
     return app
 
 
-def lambda_handler(app: FastAPI) -> Any:
+def mangum(app: FastAPI) -> LambdaHandler:
+    """API Gateway (HTTP API) events in, the app's answers out."""
     from mangum import Mangum
 
-    return Mangum(app, lifespan="off")
+    adapter: LambdaHandler = Mangum(app, lifespan="off")
+    return adapter
+
+
+def lazy_handler(factory: Callable[[], FastAPI]) -> LambdaHandler:
+    """A Lambda handler that builds its app (and Mangum) on the first event, not on import."""
+
+    @lru_cache(maxsize=1)
+    def adapter() -> LambdaHandler:
+        return mangum(factory())
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return adapter()(event, context)
+
+    return handler

@@ -4,95 +4,95 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 
-from functions.deps import AdminDep, ContextDep
+from functions.app import create_app as create_function
+from functions.app import lazy_handler
+from functions.deps import AdminDep, CohortQuery, ContextDep, EventQuery, Limit, blocking
+from functions.errors import responses
 from functions.fragments import htmx
+from huchu.config import DEFAULT_EVENT, Settings
 from huchu.context import Context
-from huchu.errors import BadRequest
+from huchu.errors import NotFound
+from huchu.game import ranking, state
 from huchu.game import recompute as game
-from huchu.game.leaderboard import leaderboard as board
-from huchu.game.snapshots import current, public
-from huchu.game.snapshots import history as versions
 from huchu.photos import validate
+from huchu.schemas import Averages, EventGraph, History, Leaderboard
 
 log = logging.getLogger("huchu.averages")
 
 router = APIRouter(tags=["averages"])
 
 
-def _cohort(value: str | None) -> str:
-    if value in (None, ""):
-        return "all"
-    if value not in ("female", "male", "all"):
-        raise BadRequest("cohort must be female, male or all")
-    return value
-
-
-@router.get("/api/averages")
-async def averages(request: Request, ctx: ContextDep, event: str | None = None) -> Any:
+@router.get("/api/averages", response_model=Averages, responses=responses(400))
+async def averages(
+    request: Request, ctx: ContextDep, event: EventQuery = DEFAULT_EVENT
+) -> Response:
     """The current version of the event's averages (empty before the first recompute)."""
-    ev = validate.event(event)
-    body = public(ctx, await asyncio.to_thread(current, ctx, ev), ev)
-    return htmx(request, "fragments/averages.html", {"averages": body}, body)
+    body = state.public(ctx, await blocking(state.current, ctx, event), event)
+    return htmx(request, "fragments/averages.html", "averages", body)
 
 
-@router.get("/api/averages/history")
+@router.get("/api/averages/history", response_model=History, responses=responses(400))
 async def history(
-    ctx: ContextDep, event: str | None = None, cohort: str | None = None
-) -> dict[str, Any]:
+    ctx: ContextDep, event: EventQuery = DEFAULT_EVENT, cohort: CohortQuery = "all"
+) -> History:
     """Every version of a cohort's average, newest first."""
-    return await asyncio.to_thread(versions, ctx, validate.event(event), _cohort(cohort))
+    return await blocking(state.history, ctx, event, cohort)
 
 
-@router.get("/api/leaderboard")
+@router.get("/api/leaderboard", response_model=Leaderboard, responses=responses(400))
 async def leaderboard(
     request: Request,
     ctx: ContextDep,
-    event: str | None = None,
-    cohort: str | None = None,
-    limit: int | None = None,
-) -> Any:
+    event: EventQuery = DEFAULT_EVENT,
+    cohort: CohortQuery = "all",
+    limit: Limit = 10,
+) -> Response:
     """Faces ranked by similarity to the cohort's average; rank 1 is the winner."""
-    body = await asyncio.to_thread(
-        board, ctx, validate.event(event), _cohort(cohort), validate.limit(limit, 10)
-    )
-    return htmx(request, "fragments/leaderboard.html", {"board": body}, body)
+    body = await blocking(ranking.leaderboard, ctx, event, cohort, limit)
+    return htmx(request, "fragments/leaderboard.html", "board", body)
 
 
-@router.get("/api/graph")
-async def event_graph(ctx: ContextDep, event: str | None = None, format: str = "json") -> Response:
+@router.get(
+    "/api/graph",
+    response_model=EventGraph,
+    responses={
+        **responses(400, 404),
+        200: {"content": {"application/graphml+xml": {"schema": {"type": "string"}}}},
+    },
+)
+async def event_graph(
+    ctx: ContextDep,
+    event: EventQuery = DEFAULT_EVENT,
+    format: Annotated[Literal["json", "graphml"], Query()] = "json",
+) -> Response:
     """The event-wide look-alike graph of the current version (JSON or GraphML)."""
-    from huchu.errors import NotFound
-    from huchu.game.snapshots import graph_key
-
-    if format not in ("json", "graphml"):
-        raise BadRequest("format must be json or graphml")
-    ev = validate.event(event)
-    key = await asyncio.to_thread(graph_key, ctx, ev, format)
+    key = await blocking(state.graph_key, ctx, event, format)
     if key is None:
         raise NotFound("no graph yet: it is made by the next recompute")
-    data = await asyncio.to_thread(ctx.objects.get, key)
-    media = "application/json" if format == "json" else "application/graphml+xml"
-    headers = (
-        {} if format == "json" else {"Content-Disposition": f'attachment; filename="{ev}.graphml"'}
+    data = await blocking(ctx.objects.get, key)
+    if format == "json":
+        return Response(data, media_type="application/json")
+    disposition = f'attachment; filename="{event}.graphml"'
+    return Response(
+        data, media_type="application/graphml+xml", headers={"Content-Disposition": disposition}
     )
-    return Response(data, media_type=media, headers=headers)
 
 
-@router.post("/api/averages/recompute")
-async def recompute_now(ctx: ContextDep, _: AdminDep, event: str | None = None) -> dict[str, Any]:
+@router.post("/api/averages/recompute", response_model=Averages, responses=responses(400, 403))
+async def recompute_now(
+    ctx: ContextDep, _: AdminDep, event: EventQuery = DEFAULT_EVENT
+) -> Averages:
     """Recompute now (admin)."""
-    return await asyncio.to_thread(game.recompute, ctx, validate.event(event))
+    return await blocking(game.recompute, ctx, event)
 
 
 def recompute_all(ctx: Context) -> dict[str, int]:
     """Every event that has photos; an event with nothing new keeps its version."""
-    return {
-        ev: game.recompute(ctx, ev)["version"] for ev in ctx.vectors.values(ctx.photos, "event")
-    }
+    return {ev: game.recompute(ctx, ev).version for ev in ctx.vectors.values(ctx.photos, "event")}
 
 
 async def schedule_loop(ctx: Context) -> None:
@@ -100,36 +100,40 @@ async def schedule_loop(ctx: Context) -> None:
     while True:
         await asyncio.sleep(ctx.settings.recompute_seconds)
         try:
-            versions = await asyncio.to_thread(recompute_all, ctx)
+            versions = await blocking(recompute_all, ctx)
             log.info("scheduled recompute: %s", versions)
         except Exception:
             log.exception("scheduled recompute failed")
 
 
+def is_schedule(event: Any) -> bool:
+    """EventBridge Scheduler input (``{"huchu": "recompute"}``) or a classic Scheduled Event."""
+    if not isinstance(event, dict):
+        return False
+    return event.get("huchu") == "recompute" or event.get("detail-type") == "Scheduled Event"
+
+
 def schedule_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """AWS EventBridge Scheduler target (not through Mangum): {"event": "<slug>" | "*"}."""
+    """AWS EventBridge target (not through Mangum): ``{"event": "<slug>" | "*"}``."""
     from functions.deps import default_context
 
     ctx = default_context()
-    wanted = event.get("event") if isinstance(event, dict) else None
+    wanted = event.get("event")
     if wanted in (None, "*"):
         return {"versions": recompute_all(ctx)}
     ev = validate.event(wanted)
-    return {"versions": {ev: game.recompute(ctx, ev)["version"]}}
+    return {"versions": {ev: game.recompute(ctx, ev).version}}
 
 
-def _app() -> Any:
-    from functions.app import create_app, lambda_handler
-
-    app = create_app("Huchu averages", [router])
-    asgi = lambda_handler(app)
-
-    def handler(event: dict[str, Any], context: object) -> Any:
-        if isinstance(event, dict) and event.get("huchu") == "recompute":
-            return schedule_handler(event, context)
-        return asgi(event, context)
-
-    return handler
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_function("Huchu averages", [router], settings or Settings())
 
 
-handler = _app()
+_http = lazy_handler(create_app)
+
+
+def handler(event: dict[str, Any], context: Any) -> Any:
+    """Schedules go to the recompute; everything else is HTTP through Mangum."""
+    if is_schedule(event):
+        return schedule_handler(event, context)
+    return _http(event, context)

@@ -2,127 +2,144 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 
-from functions.app import create_app, lambda_handler
-from functions.deps import ContextDep, OwnerDep
+from functions.app import create_app as create_function
+from functions.app import lazy_handler
+from functions.deps import (
+    ContextDep,
+    CursorQuery,
+    EventForm,
+    EventQuery,
+    GenderQuery,
+    Limit,
+    MinScoreQuery,
+    OwnerDep,
+    RateLimitDep,
+    blocking,
+)
+from functions.errors import responses
 from functions.fragments import htmx
 from functions.photos import read_upload
+from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
 from huchu.photos import catalog, validate
+from huchu.schemas import (
+    Engine,
+    FaceDetail,
+    FaceGraph,
+    FacePage,
+    Lookalikes,
+    Photo,
+    PhotoPage,
+    Similar,
+)
 
 router = APIRouter(tags=["catalog"])
 
-Limit = Annotated[int | None, Query()]
 
-
-@router.get("/api/photos")
+@router.get("/api/photos", response_model=PhotoPage, responses=responses(400))
 async def list_photos(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: str | None = None,
+    event: EventQuery = DEFAULT_EVENT,
     mine: bool = False,
-    limit: Limit = None,
-    cursor: str | None = None,
-) -> Any:
+    limit: Limit = 24,
+    cursor: CursorQuery = None,
+) -> Response:
     """Photos of an event, newest first, page by page (`next_cursor`)."""
-    body = await asyncio.to_thread(
-        catalog.list_photos, ctx, validate.event(event), validate.limit(limit), cursor, owner, mine
-    )
-    return htmx(
-        request, "fragments/photo_list.html", {"page": body, "event": event or "default"}, body
-    )
+    body = await blocking(catalog.list_photos, ctx, event, limit, cursor, owner, mine)
+    return htmx(request, "fragments/photo_list.html", "page", body, event=event)
 
 
-@router.get("/api/photos/{photo_id}")
-async def get_photo(photo_id: str, request: Request, ctx: ContextDep) -> Any:
+@router.get("/api/photos/{photo_id}", response_model=Photo, responses=responses(404))
+async def get_photo(photo_id: str, request: Request, ctx: ContextDep) -> Response:
     """One photo with its faces."""
-    body = await asyncio.to_thread(catalog.get_photo, ctx, photo_id)
-    return htmx(request, "fragments/upload_result.html", {"photo": body}, body)
+    body = await blocking(catalog.get_photo, ctx, photo_id)
+    return htmx(request, "fragments/upload_result.html", "photo", body)
 
 
-@router.get("/api/faces")
+@router.get("/api/faces", response_model=FacePage, responses=responses(400))
 async def list_faces(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: str | None = None,
-    gender: str | None = None,
+    event: EventQuery = DEFAULT_EVENT,
+    gender: GenderQuery = None,
     mine: bool = False,
-    limit: Limit = None,
-    cursor: str | None = None,
-) -> Any:
+    limit: Limit = 24,
+    cursor: CursorQuery = None,
+) -> Response:
     """Accepted faces of an event, newest first, page by page."""
-    ev = validate.event(event)
-    body = await asyncio.to_thread(
-        catalog.list_faces,
-        ctx,
-        ev,
-        validate.gender(gender),
-        validate.limit(limit),
-        cursor,
-        owner,
-        mine,
+    wanted = validate.gender(gender)
+    body = await blocking(catalog.list_faces, ctx, event, wanted, limit, cursor, owner, mine)
+    return htmx(
+        request,
+        "fragments/face_cards.html",
+        "page",
+        body,
+        event=event,
+        gender=gender or "all",
+        mine=mine,
     )
-    context = {"page": body, "event": ev, "gender": gender or "", "mine": mine}
-    return htmx(request, "fragments/face_cards.html", context, body)
 
 
-@router.get("/api/faces/{face_id}")
-async def get_face(face_id: str, request: Request, ctx: ContextDep) -> Any:
+@router.get("/api/faces/{face_id}", response_model=FaceDetail, responses=responses(404))
+async def get_face(face_id: str, request: Request, ctx: ContextDep) -> Response:
     """A face with its photo."""
-    body = await asyncio.to_thread(catalog.get_face, ctx, face_id)
-    return htmx(request, "fragments/face_detail.html", {"face": body}, body)
+    body = await blocking(catalog.get_face, ctx, face_id)
+    return htmx(request, "fragments/face_detail.html", "face", body)
 
 
-@router.get("/api/faces/{face_id}/similar")
+@router.get("/api/faces/{face_id}/similar", response_model=Similar, responses=responses(400, 404))
 async def similar_faces(
     face_id: str,
     request: Request,
     ctx: ContextDep,
-    limit: Limit = None,
-    min_score: float | None = None,
-) -> Any:
+    limit: Limit = 10,
+    min_score: MinScoreQuery = None,
+) -> Response:
     """Look-alikes of a face, best first, never the face itself."""
-    body = await asyncio.to_thread(
-        catalog.similar, ctx, face_id, validate.limit(limit, 10), min_score
-    )
-    return htmx(request, "fragments/similar.html", {"result": body}, body)
+    body = await blocking(catalog.similar, ctx, face_id, limit, min_score)
+    return htmx(request, "fragments/similar.html", "result", body)
 
 
-@router.get("/api/faces/{face_id}/graph")
+@router.get("/api/faces/{face_id}/graph", response_model=FaceGraph, responses=responses(400, 404))
 async def face_graph(
-    face_id: str, ctx: ContextDep, min_score: float | None = None, limit: Limit = None
-) -> Any:
-    """A face's neighbourhood in the similarity graph."""
-    return await asyncio.to_thread(
-        catalog.graph, ctx, face_id, min_score, validate.limit(limit, 50)
-    )
+    face_id: str, ctx: ContextDep, min_score: MinScoreQuery = None, limit: Limit = 50
+) -> FaceGraph:
+    """A face's neighbourhood in the similarity graph (default `min_score`: the engine's
+    look-alike threshold)."""
+    return await blocking(catalog.graph, ctx, face_id, min_score, limit)
 
 
-@router.post("/api/lookalikes")
+@router.post(
+    "/api/lookalikes", response_model=Lookalikes, responses=responses(400, 413, 415, 422, 429)
+)
 async def lookalikes(
     request: Request,
     ctx: ContextDep,
-    file: Annotated[UploadFile | None, File()] = None,
-    event: Annotated[str | None, Form()] = None,
-    limit: Annotated[int | None, Form()] = None,
-) -> Any:
+    _: RateLimitDep,
+    file: Annotated[UploadFile | None, File(description="the photo")] = None,
+    event: EventForm = DEFAULT_EVENT,
+    limit: Annotated[int, Form(ge=1, le=MAX_PAGE)] = 10,
+) -> Response:
     """Look-alikes for the largest face in a photo; nothing is stored."""
-    ev = validate.event(event)
     data = await read_upload(file, ctx.settings.max_upload_bytes)
-    body = await catalog.lookalikes(ctx, data, ev, validate.limit(limit, 10), None)
-    return htmx(request, "fragments/similar.html", {"result": body}, body)
+    body = await blocking(catalog.lookalikes, ctx, data, event, limit, None)
+    return htmx(request, "fragments/similar.html", "result", body)
 
 
-@router.get("/api/engine")
-async def engine(ctx: ContextDep) -> dict[str, Any]:
+@router.get("/api/engine", response_model=Engine, responses=responses())
+async def engine(ctx: ContextDep) -> Engine:
     """The engine in use: models, embedding size, metric and thresholds."""
-    return catalog.engine_info(ctx)
+    return await blocking(catalog.engine_info, ctx)
 
 
-app = create_app("Huchu catalog", [router])
-handler = lambda_handler(app)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_function("Huchu catalog", [router], settings or Settings())
+
+
+handler = lazy_handler(create_app)

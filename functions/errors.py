@@ -1,19 +1,48 @@
-"""Errors as values at the boundary: every failure becomes the contract's error body."""
+"""Errors as values at the boundary: every failure becomes the contract's error body, once.
+
+Routes list the statuses they can answer with ``responses(...)``, so OpenAPI shows each
+with the ``ErrorBody`` model; request validation answers 400 ``bad_request`` (not 422).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huchu.errors import HuchuError
+from huchu.errors import HuchuError, error_body
+from huchu.schemas import ErrorBody
 
 log = logging.getLogger("huchu.functions")
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}
+CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "no_face",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+# Every route can fail on our side or find a store down.
+ALWAYS = (500, 503)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer, with the error model."""
+    return {
+        status: {"model": ErrorBody, "description": f"`{CODES[status]}`"}
+        for status in sorted({*statuses, *ALWAYS})
+    }
 
 
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
@@ -21,7 +50,7 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
         from functions.fragments import error_fragment
 
         return error_fragment(request, status, code, message)
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    return JSONResponse(error_body(code, message), status_code=status)
 
 
 def install(app: FastAPI) -> None:
@@ -38,10 +67,28 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = _HTTP_CODES.get(exc.status_code, "error")
+        code = CODES.get(exc.status_code, "error")
         return error_response(request, exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "internal", "something went wrong on our side")
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, less the 422 it adds for validation: ours answer 400 instead."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                answers = operation.get("responses", {})
+                if "HTTPValidationError" in str(answers.get("422", "")):
+                    del answers["422"]
+        components = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

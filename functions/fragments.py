@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment
+from pydantic import BaseModel
 
 
 @lru_cache(maxsize=1)
@@ -34,11 +35,19 @@ def render(
 
 
 def htmx(
-    request: Request, template: str, context: dict[str, Any], body: Any, status: int = 200
+    request: Request,
+    template: str,
+    name: str,
+    body: BaseModel,
+    status: int = 200,
+    exclude: set[str] | None = None,
+    **extra: Any,
 ) -> Response:
+    """The model as JSON, or (for htmx) the template with the same JSON under ``name``."""
+    data = body.model_dump(mode="json", exclude=exclude)
     if is_htmx(request):
-        return render(request, template, context, status)
-    return JSONResponse(body, status_code=status)
+        return render(request, template, {name: data, **extra}, status)
+    return JSONResponse(data, status_code=status)
 
 
 def error_fragment(request: Request, status: int, code: str, message: str) -> Response:

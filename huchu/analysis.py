@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from huchu.config import DEFAULTS, Settings
 from huchu.engines.base import RGB, EngineInfo, Face, FaceEngine
 from huchu.imaging.decode import decode_image, downscale
+from huchu.imaging.render import Rendered, RenderSpec, render
 
 # How much border a selfie gets on each side (fraction of its longer side)
 # when nothing is found: detectors need some context around a face.
 SELFIE_PAD = 0.3
 # Smaller pictures cannot hold a face any engine finds.
 MIN_SIDE = 16
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything a worker process (or a Ray replica) needs to build the same engine."""
+
+    name: str
+    models_dir: Path
+    max_side: int
+    min_score: float
+    max_pixels: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineSpec:
+        return cls(
+            name=settings.engine,
+            models_dir=settings.models_dir,
+            max_side=settings.analysis_max_side,
+            min_score=settings.min_det_score,
+            max_pixels=settings.max_image_pixels,
+        )
 
 
 @dataclass(frozen=True)
@@ -28,7 +52,11 @@ class Analysis:
 
 
 def analyze_rgb(
-    engine: FaceEngine, rgb: RGB, *, max_side: int = 1600, min_score: float = 0.75
+    engine: FaceEngine,
+    rgb: RGB,
+    *,
+    max_side: int = DEFAULTS.analysis_max_side,
+    min_score: float = DEFAULTS.min_det_score,
 ) -> list[Face]:
     """Detect on a copy at most ``max_side`` px, retry padded, map back, order left to right."""
     if min(rgb.shape[:2]) < MIN_SIDE:
@@ -48,13 +76,31 @@ def analyze_bytes(
     engine: FaceEngine,
     data: bytes,
     *,
-    max_side: int = 1600,
-    min_score: float = 0.75,
-    max_pixels: int = 40_000_000,
+    max_side: int = DEFAULTS.analysis_max_side,
+    min_score: float = DEFAULTS.min_det_score,
+    max_pixels: int = DEFAULTS.max_image_pixels,
 ) -> Analysis:
     decoded = decode_image(data, max_pixels=max_pixels)
     faces = analyze_rgb(engine, decoded.rgb, max_side=max_side, min_score=min_score)
     return Analysis(decoded.width, decoded.height, faces, engine.info)
+
+
+def analyze_with(engine: FaceEngine, spec: EngineSpec, data: bytes) -> Analysis:
+    return analyze_bytes(
+        engine, data, max_side=spec.max_side, min_score=spec.min_score, max_pixels=spec.max_pixels
+    )
+
+
+def analyze_and_render(
+    engine: FaceEngine, spec: EngineSpec, data: bytes, rspec: RenderSpec
+) -> tuple[Analysis, Rendered | None]:
+    """Decode once, analyse, and draw only when some face passes the gate."""
+    decoded = decode_image(data, max_pixels=spec.max_pixels)
+    faces = analyze_rgb(engine, decoded.rgb, max_side=spec.max_side, min_score=rspec.min_score)
+    analysis = Analysis(decoded.width, decoded.height, faces, engine.info)
+    if not rspec.any_accepted(faces):
+        return analysis, None
+    return analysis, render(decoded.rgb, faces, rspec)
 
 
 def _detect_padded(engine: FaceEngine, rgb: RGB, max_side: int) -> list[Face]:

@@ -9,6 +9,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["auto", "insightface", "dlib"]
+# The whole string (no trailing newline): JSON Schema and Rust-regex anchors, not Python's ``$``.
+EVENT_PATTERN = r"^[a-z0-9-]{1,40}$"
+DEFAULT_EVENT = "default"
+MAX_PAGE = 100
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password", "token"}
 
@@ -67,3 +71,7 @@ class Settings(BaseSettings):
         missing = [name for name, value in (("HUCHU_URL_SECRET", self.url_secret),) if not value]
         if missing:
             raise ValueError(f"production mode needs {', '.join(missing)}")
+
+
+# The defaults themselves (no environment read): for plain functions' keyword defaults.
+DEFAULTS = Settings.model_construct()

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from huchu.config import Settings
+from huchu.engines.base import EngineInfo
 from huchu.inference.base import Inference
+from huchu.stores.graph import GraphStore
 from huchu.stores.objects import ObjectStore
 from huchu.stores.vectors import VectorStore
 
 PHOTOS = "photos"  # one point per photo; the 1-d vector is a placeholder
+
+# Called with the deleted faces' payloads and vectors before they are gone, so the
+# game can subtract them from its sums (no copy is kept).
+FacesDeleted = Callable[["Context", list[dict[str, Any]], list[list[float]]], None]
 
 
 @dataclass
@@ -18,36 +27,74 @@ class Context:
     objects: ObjectStore
     vectors: VectorStore
     inference: Inference
+    faces_deleted: list[FacesDeleted] = field(default_factory=list)
+    # The look-alike graph: built on first use (an embedded FalkorDB starts then), or given.
+    graph_store: GraphStore | None = None
     _ready: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _graph_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def graph(self) -> GraphStore:
+        if self.graph_store is None:
+            with self._graph_lock:
+                if self.graph_store is None:
+                    from huchu.stores.factory import build_graph_store
+
+                    self.graph_store = build_graph_store(self.settings)
+        return self.graph_store
+
+    @property
+    def info(self) -> EngineInfo:
+        return self.inference.info()
 
     @property
     def faces(self) -> str:
         """The face collection of the engine in use (one per engine and dimension)."""
-        name = self.inference.info.collection
-        if name not in self._ready:
-            self.vectors.ensure(name, self.inference.info.embedding_dim)
-            self._ready.add(name)
-        return name
+        info = self.info
+        return self._ensure(info.collection, info.embedding_dim)
 
     @property
     def photos(self) -> str:
-        if PHOTOS not in self._ready:
-            self.vectors.ensure(PHOTOS, 1)
-            self._ready.add(PHOTOS)
-        return PHOTOS
+        return self._ensure(PHOTOS, 1)
+
+    def _ensure(self, name: str, dim: int) -> str:
+        with self._lock:
+            if name not in self._ready:
+                self.vectors.ensure(name, dim)
+                self._ready.add(name)
+        return name
 
     def url(self, key: str | None) -> str | None:
         return None if key is None else self.objects.url(key)
 
+    def close(self) -> None:
+        self.inference.close()
+        self.vectors.close()
+        with self._graph_lock:
+            if self.graph_store is not None:
+                self.graph_store.close()  # stops the embedded FalkorDB this process started
+                self.graph_store = None
+
+
+def assemble(
+    settings: Settings, objects: ObjectStore, vectors: VectorStore, inference: Inference
+) -> Context:
+    """A context from its parts, with the game wired to deletes."""
+    from huchu.game.recompute import subtract_deleted
+
+    return Context(settings, objects, vectors, inference, faces_deleted=[subtract_deleted])
+
 
 def build_context(settings: Settings, workers: int = 1) -> Context:
+    """Stores and inference from settings (nothing heavy starts before first use)."""
     from huchu.inference.factory import build_inference
     from huchu.stores.factory import build_object_store, build_vector_store
 
     settings.check_production()
-    return Context(
-        settings=settings,
-        objects=build_object_store(settings),
-        vectors=build_vector_store(settings),
-        inference=build_inference(settings, workers=workers),
+    return assemble(
+        settings,
+        build_object_store(settings),
+        build_vector_store(settings),
+        build_inference(settings, workers=workers),
     )

@@ -13,6 +13,14 @@ class HuchuError(Exception):
         super().__init__(message)
         self.message = message
 
+    def body(self) -> dict[str, dict[str, str]]:
+        return error_body(self.code, self.message)
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The contract's one error shape: ``{"error": {"code", "message"}}``."""
+    return {"error": {"code": code, "message": message}}
+
 
 class BadRequest(HuchuError):
     code = "bad_request"
@@ -54,9 +62,20 @@ class Unavailable(HuchuError):
     status = 503
 
 
-class Unauthorized(HuchuError):
-    code = "unauthorized"
-    status = 401
+class MethodNotAllowed(HuchuError):
+    code = "method_not_allowed"
+    status = 405
+
+
+def error_type(code: str) -> type[HuchuError] | None:
+    """The exception class of a contract code (inference errors cross HTTP as codes)."""
+    stack: list[type[HuchuError]] = [HuchuError]
+    while stack:
+        cls = stack.pop()
+        if cls.code == code:
+            return cls
+        stack.extend(cls.__subclasses__())
+    return None
 
 
 class CliError(Exception):

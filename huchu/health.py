@@ -1,10 +1,18 @@
-"""Readiness checks shared by ``huchu doctor`` and ``/readyz``."""
+"""One diagnosis for ``huchu doctor`` and ``/readyz``: each part in use, ok or a problem.
+
+``/readyz`` runs the quick checks afresh on every call; ``huchu doctor`` adds the deep
+ones (build the engine and run it once, verify the model files).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from huchu.config import Settings
+from huchu.context import Context
 
 
 @dataclass(frozen=True)
@@ -14,92 +22,81 @@ class Check:
     detail: str
 
 
-def _try(name: str, fn: object) -> Check:
+def _try(name: str, fn: Callable[[], str]) -> Check:
     try:
-        detail = fn()  # type: ignore[operator]
-        return Check(name, True, str(detail))
+        return Check(name, True, fn())
     except Exception as exc:
         message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-        return Check(name, False, message.splitlines()[0])
+        return Check(name, False, str(message).splitlines()[0])
 
 
-def diagnose(settings: Settings) -> list[Check]:
-    from huchu import models
-    from huchu.engines.factory import resolve_engine_name
-
-    engine_name = resolve_engine_name(settings.engine, settings.models_dir)
-
-    def engine() -> str:
-        if settings.inference_url:
-            from huchu.inference.remote import HttpInference
-
-            info = HttpInference(settings.inference_url).info
-            return f"{info.engine} via {settings.inference_url} ({info.embedding_dim}-d)"
-        import numpy as np
-
-        from huchu.engines.factory import build_engine
-
-        e = build_engine(settings.engine, settings.models_dir)
-        e.detect(np.zeros((64, 64, 3), np.uint8))
-        extra = ""
-        if engine_name == "insightface":
-            from huchu.engines.insight import choose_providers
-
-            extra = f", providers {','.join(choose_providers())}"
-        return f"{e.info.engine} ({e.info.embedding_dim}-d {e.info.metric}{extra})"
-
-    def model_files() -> str:
-        statuses = [
-            s for s in models.check(settings.models_dir) if s.model.engine in (engine_name, "dlib")
-        ]
-        bad = [
-            s
-            for s in statuses
-            if s.model.engine == engine_name and (not s.present or s.verified is False)
-        ]
-        if bad:
-            raise RuntimeError("; ".join(f"{s.model.name}: {s.state}" for s in bad))
-        return ", ".join(
-            f"{s.model.name} {s.state}" for s in statuses if s.model.engine == engine_name
-        )
+def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
+    s = ctx.settings
 
     def vectors() -> str:
-        from huchu.stores.factory import build_vector_store
-
-        store = build_vector_store(settings)
-        try:
-            store.ping()
-        finally:
-            store.close()
-        return (
-            f"qdrant server {settings.qdrant_url}"
-            if settings.qdrant_url
-            else f"qdrant edge {settings.data_dir}/edge"
-        )
+        ctx.vectors.ping()
+        return f"qdrant server {s.qdrant_url}" if s.qdrant_url else f"qdrant edge {s.data_dir}/edge"
 
     def graph() -> str:
-        from huchu.stores.factory import check_graph
-
-        return check_graph(settings)
+        ctx.graph.ping()
+        return f"falkordb server {s.graph_url}" if s.graph_url else f"falkordb embedded {s.data_dir}/graph"
 
     def objects() -> str:
-        from huchu.stores.factory import build_object_store
+        ctx.objects.ping()
+        return f"s3 bucket {s.s3_bucket}" if s.uses_s3 else f"files {s.data_dir}/objects"
 
-        build_object_store(settings).ping()
-        return (
-            f"s3 bucket {settings.s3_bucket}"
-            if settings.uses_s3
-            else f"files {settings.data_dir}/objects"
-        )
+    def volume() -> str:
+        return writable(Path(s.data_dir))
 
-    def inference() -> str:
-        return f"ray serve at {settings.inference_url}" if settings.inference_url else "in-process"
-
-    return [
-        _try("engine", engine),
-        _try("models", model_files),
+    checks = [
+        _try("inference", ctx.inference.check),
         _try("vectors", vectors),
         _try("graph", graph),
         _try("objects", objects),
-        _try("inference", inference),
+        _try("volume", volume),
     ]
+    if deep:
+        checks = [_try("engine", lambda: engine(ctx)), _try("models", lambda: models(ctx)), *checks]
+    return checks
+
+
+def writable(folder: Path) -> str:
+    """The data volume takes a small write now (a full or read-only disk fails here)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".ready-", dir=folder)
+    try:
+        os.write(fd, b"\0" * 4096)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        os.unlink(name)
+    return f"{folder} writable"
+
+
+def engine(ctx: Context) -> str:
+    import numpy as np
+
+    info = ctx.info
+    if ctx.settings.inference_url:
+        return f"{info.engine} via {ctx.settings.inference_url} ({info.embedding_dim}-d)"
+    from huchu.engines.factory import build_engine
+
+    built = build_engine(ctx.settings.engine, ctx.settings.models_dir)
+    built.detect(np.zeros((64, 64, 3), np.uint8))
+    extra = ""
+    if info.engine == "insightface":
+        from huchu.engines.insight import choose_providers
+
+        extra = f", providers {','.join(choose_providers())}"
+    return f"{info.engine} ({info.embedding_dim}-d {info.metric}{extra})"
+
+
+def models(ctx: Context) -> str:
+    from huchu import models as manifest
+
+    name = ctx.info.engine
+    statuses = [s for s in manifest.check(ctx.settings.models_dir) if s.model.engine == name]
+    bad = [s for s in statuses if not s.present or s.verified is False]
+    if bad:
+        raise RuntimeError("; ".join(f"{s.model.name}: {s.state}" for s in bad))
+    return ", ".join(f"{s.model.name} {s.state}" for s in statuses)

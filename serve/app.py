@@ -74,7 +74,7 @@ class Swapper:
     def __init__(self, models_dir: str) -> None:
         from pathlib import Path
 
-        from huchu.game.render_swap import LocalSwapper
+        from huchu.game.render.swap import LocalSwapper
 
         self.swapper = LocalSwapper(Path(models_dir))
 
@@ -122,7 +122,7 @@ def build(settings: Settings | None = None) -> Any:
     """The application graph; the swapper joins when ``inswapper_128.onnx`` is present."""
     from pathlib import Path
 
-    from huchu.game.render_swap import INSWAPPER
+    from huchu.game.render.swap import INSWAPPER
 
     settings = settings or Settings()
     detector = Detector.bind(engine_spec(settings))

@@ -39,7 +39,7 @@ def swap_one(swapper: Any, body: dict[str, Any]) -> tuple[int, bytes | dict[str,
 
     import numpy as np
 
-    from huchu.game.render_swap import from_png
+    from huchu.game.render.swap import from_png
 
     try:
         rgb = from_png(base64.b64decode(body["image"]))
@@ -47,6 +47,6 @@ def swap_one(swapper: Any, body: dict[str, Any]) -> tuple[int, bytes | dict[str,
         mean = np.asarray(body["embedding"], dtype=np.float64)
     except (KeyError, ValueError, TypeError) as exc:
         return 400, {"error": {"code": "bad_request", "message": f"bad swap request: {exc}"}}
-    from huchu.game.render_swap import png
+    from huchu.game.render.swap import png
 
     return 200, png(swapper.swap(rgb, kps, mean))

@@ -1,20 +1,27 @@
-"""Recompute a game: fold in new faces, write an immutable version, move the pointer."""
+"""Recompute a game, top to bottom: fold in new faces, rank, render, write a version, point at it.
+
+Deletes take their faces out of the sums at once (``subtract_deleted``, wired on the
+``Context`` by ``build_context``); the next recompute publishes the change.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from huchu.context import Context
+from huchu.engines.base import RGB
 from huchu.errors import HuchuError
-from huchu.game import store
+from huchu.game import ranking
+from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
-from huchu.game.leaderboard import ranked
-from huchu.game.render_morph import MorphState
-from huchu.game.snapshots import current, history_snapshots, public
+from huchu.game.render.morph import MorphState
+from huchu.game.render.version import render_version
 from huchu.imaging.decode import decode_image
 from huchu.photos.records import now
+from huchu.schemas import Averages
 
 PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
@@ -22,10 +29,10 @@ PAGE = 1024
 LATE_COMMIT_S = 120.0
 
 
-def _images(ctx: Context) -> Any:
-    cache: dict[str, Any] = {}
+def _images(ctx: Context) -> Callable[[str], RGB]:
+    cache: dict[str, RGB] = {}
 
-    def get(key: str) -> Any:
+    def get(key: str) -> RGB:
         if key not in cache:
             cache.clear()  # faces of one photo come together; keep one picture in memory
             cache[key] = decode_image(ctx.objects.get(key), ctx.settings.max_image_pixels).rgb
@@ -58,7 +65,9 @@ def fold_new_faces(ctx: Context, event: str, state: GameState, morph: MorphState
     return added
 
 
-def _morph(morph: MorphState, image: Any, payload: dict[str, Any], sign: int) -> None:
+def _morph(
+    morph: MorphState, image: Callable[[str], RGB], payload: dict[str, Any], sign: int
+) -> None:
     lm = payload.get("landmarks")
     key = payload.get("image_key")
     if not key or not lm or len(lm) != 68:
@@ -94,16 +103,14 @@ def subtract_deleted(
                 store.save(ctx, event, state, morph)
 
 
-def recompute(
-    ctx: Context, event: str, fail_before_pointer: bool = False, images: bool = True
-) -> dict[str, Any]:
+def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
     """Write version N+1 (stats, mean vectors, pictures), then move ``current`` in one put."""
     with store.lock(event):
         state, morph = store.load(ctx, event)
         added = fold_new_faces(ctx, event, state, morph if images else None)
-        head = current(ctx, event)
+        head = store.current(ctx, event)
         if head is not None and added == 0 and not state.dirty:
-            return public(ctx, head)  # nothing changed: no new version
+            return store.public(ctx, head, event)  # nothing changed: no new version
         computed_at, _ = now()
         version = state.version + 1
         cohorts = []
@@ -111,7 +118,7 @@ def recompute(
             acc = state.cohorts[c]
             if acc.count == 0:
                 continue
-            best = ranked(ctx, event, c, acc.mean, 1)
+            best = ranking.ranked(ctx, event, c, acc.mean, 1)
             cohorts.append(
                 {
                     "cohort": c,
@@ -122,8 +129,10 @@ def recompute(
                     "mean": acc.mean.tolist(),
                 }
             )
-        keys = store_images(ctx, event, version, state, morph) if images else {}
+        keys: dict[str, Any] = {}
         if images:
+            history = store.history_snapshots(ctx, event)
+            keys = render_version(ctx, event, version, state, morph, history)
             keys["graph"] = store_graph(ctx, event, version)
         snapshot = {
             "event": event,
@@ -133,40 +142,18 @@ def recompute(
             "images": keys,
             "morph_skipped": morph.skipped,
         }
-        store.put_json(ctx, f"{store.version_prefix(event, version)}.json", snapshot)
-        if fail_before_pointer:
-            raise RuntimeError("injected failure before the pointer moves")
+        store.write_version(ctx, snapshot)
         state.version = version
         state.dirty = False
         store.save(ctx, event, state, morph)
-        store.put_json(ctx, f"{store.prefix(event)}/current.json", {"version": version})
-        return public(ctx, snapshot)
-
-
-def store_images(
-    ctx: Context, event: str, version: int, state: GameState, morph: MorphState
-) -> dict[str, Any]:
-    from huchu.game.images import render_version
-
-    return render_version(ctx, event, version, state, morph, history_snapshots(ctx, event))
+        store.move_pointer(ctx, event, version)
+        return store.public(ctx, snapshot, event)
 
 
 def store_graph(ctx: Context, event: str, version: int) -> dict[str, str]:
-    import json
-
-    from huchu.game import graph
-
-    data = graph.build(ctx, event)
+    graph = ranking.build(ctx, event)
     base = store.version_prefix(event, version)
-    ctx.objects.put(f"{base}/graph.json", json.dumps(data).encode(), "application/json")
-    ctx.objects.put(f"{base}/graph.graphml", graph.graphml(data), "application/xml")
+    data = graph.model_dump_json().encode()
+    ctx.objects.put(f"{base}/graph.json", data, "application/json")
+    ctx.objects.put(f"{base}/graph.graphml", ranking.graphml(graph), "application/xml")
     return {"json": f"{base}/graph.json", "graphml": f"{base}/graph.graphml"}
-
-
-def _register() -> None:
-    from huchu.photos.delete import on_delete
-
-    on_delete(subtract_deleted)
-
-
-_register()

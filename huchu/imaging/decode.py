@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from huchu.config import DEFAULTS
 from huchu.errors import TooLarge, UnsupportedMedia
 
 try:  # HEIC from phones; the wheel is optional at run time.
@@ -44,7 +45,7 @@ class DecodedImage:
         return int(self.rgb.shape[0])
 
 
-def decode_image(data: bytes, max_pixels: int = 40_000_000) -> DecodedImage:
+def decode_image(data: bytes, max_pixels: int = DEFAULTS.max_image_pixels) -> DecodedImage:
     """Decode bytes into an upright 8-bit RGB array, or raise a typed error."""
     if not data:
         raise UnsupportedMedia("the file is empty")

@@ -1,4 +1,4 @@
-"""What the functions need from inference: bytes in, an ``Analysis`` out."""
+"""What the use cases need from inference: bytes in, an ``Analysis`` out (synchronous)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,29 @@ from typing import Protocol
 
 from huchu.analysis import Analysis
 from huchu.engines.base import EngineInfo
-from huchu.photos.render import Rendered, RenderSpec
+from huchu.imaging.render import Rendered, RenderSpec
 
 
 class Inference(Protocol):
-    @property
-    def info(self) -> EngineInfo: ...
+    """Blocking calls; the HTTP edge runs them in a worker thread."""
 
     @property
     def backend(self) -> str: ...
 
-    async def analyze(self, data: bytes) -> Analysis:
+    def info(self) -> EngineInfo:
+        """The engine's identity and thresholds (never loads the models)."""
+        ...
+
+    def analyze(self, data: bytes) -> Analysis:
         """Decode and analyse one image; raises the decoder's typed errors."""
         ...
 
-    async def analyze_and_render(
-        self, data: bytes, spec: RenderSpec
-    ) -> tuple[Analysis, Rendered | None]:
+    def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
         """Analyse, then draw the upload's images when a face passes the gate."""
+        ...
+
+    def check(self) -> str:
+        """Raise ``Unavailable`` unless the backend answers now; else describe it."""
         ...
 
     def close(self) -> None: ...

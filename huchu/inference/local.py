@@ -1,58 +1,41 @@
-"""In-process inference: the engine in a worker thread, or in a pool of processes."""
+"""In-process inference: the engine in this process, or in a pool of processes.
+
+Nothing heavy happens at construction: the engine (or the pool) is built on the
+first analysis, so reads that never analyse an image never load a model.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures as cf
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 
-from huchu.analysis import Analysis, analyze_bytes
+from huchu.analysis import Analysis, EngineSpec, analyze_and_render, analyze_with
 from huchu.engines.base import EngineInfo, FaceEngine
-from huchu.engines.factory import build_engine
-from huchu.photos.render import Rendered, RenderSpec, analyze_and_render
+from huchu.engines.factory import build_engine, resolve_engine_name
+from huchu.engines.infos import static_info
+from huchu.imaging.render import Rendered, RenderSpec
+
+_worker: tuple[FaceEngine, EngineSpec] | None = None
 
 
-@dataclass(frozen=True)
-class EngineSpec:
-    """Everything a worker process needs to build the same engine."""
-
-    name: str
-    models_dir: Path
-    max_side: int = 1600
-    min_score: float = 0.75
-    max_pixels: int = 40_000_000
+def worker_init(spec: EngineSpec) -> None:
+    """Process-pool initializer: one engine per worker process."""
+    global _worker
+    _worker = (build_engine(spec.name, spec.models_dir), spec)
 
 
-_worker_engine: FaceEngine | None = None
-_worker_spec: EngineSpec | None = None
+def worker_analyze(data: bytes) -> Analysis:
+    assert _worker is not None
+    return analyze_with(_worker[0], _worker[1], data)
 
 
-def _worker_init(spec: EngineSpec) -> None:
-    global _worker_engine, _worker_spec
-    _worker_engine = build_engine(spec.name, spec.models_dir)
-    _worker_spec = spec
-
-
-def _worker_analyze(data: bytes) -> Analysis:
-    assert _worker_engine is not None and _worker_spec is not None
-    s = _worker_spec
-    return analyze_bytes(
-        _worker_engine, data, max_side=s.max_side, min_score=s.min_score, max_pixels=s.max_pixels
-    )
-
-
-def _worker_analyze_render(data: bytes, rspec: RenderSpec) -> tuple[Analysis, Rendered | None]:
-    assert _worker_engine is not None and _worker_spec is not None
-    s = _worker_spec
-    return analyze_and_render(
-        _worker_engine, data, rspec, max_side=s.max_side, max_pixels=s.max_pixels
-    )
+def worker_analyze_render(data: bytes, rspec: RenderSpec) -> tuple[Analysis, Rendered | None]:
+    assert _worker is not None
+    return analyze_and_render(_worker[0], _worker[1], data, rspec)
 
 
 class LocalInference:
-    """The same plain function as the Ray deployment, run next to the API.
+    """The same plain functions as the Ray deployment, run next to the API.
 
     ``workers <= 1`` keeps one engine in this process behind a lock (engines
     are not re-entrant); more workers start a process pool, one engine each.
@@ -62,63 +45,61 @@ class LocalInference:
 
     def __init__(self, spec: EngineSpec, workers: int = 1, engine: FaceEngine | None = None):
         self.spec = spec
-        self._engine = engine or build_engine(spec.name, spec.models_dir)
+        self.workers = workers
+        self._engine = engine
         self._lock = threading.Lock()
-        self._threads = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="huchu-infer")
         self._procs: cf.ProcessPoolExecutor | None = None
-        if workers > 1:
-            import multiprocessing as mp
 
-            self._procs = cf.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=mp.get_context("spawn"),
-                initializer=_worker_init,
-                initargs=(spec,),
-            )
-
-    @property
     def info(self) -> EngineInfo:
-        return self._engine.info
+        if self._engine is not None:
+            return self._engine.info
+        models_dir = self.spec.models_dir
+        return static_info(resolve_engine_name(self.spec.name, models_dir), models_dir)
 
     @property
     def engine(self) -> FaceEngine:
-        return self._engine
-
-    def analyze_sync(self, data: bytes) -> Analysis:
-        s = self.spec
         with self._lock:
-            return analyze_bytes(
-                self._engine,
-                data,
-                max_side=s.max_side,
-                min_score=s.min_score,
-                max_pixels=s.max_pixels,
-            )
+            if self._engine is None:
+                self._engine = build_engine(self.spec.name, self.spec.models_dir)
+            return self._engine
 
-    async def analyze(self, data: bytes) -> Analysis:
-        loop = asyncio.get_running_loop()
-        if self._procs is not None:
-            return await loop.run_in_executor(self._procs, _worker_analyze, data)
-        return await loop.run_in_executor(self._threads, self.analyze_sync, data)
-
-    def analyze_and_render_sync(
-        self, data: bytes, rspec: RenderSpec
-    ) -> tuple[Analysis, Rendered | None]:
-        s = self.spec
+    def _pool(self) -> cf.ProcessPoolExecutor | None:
+        if self.workers <= 1:
+            return None
         with self._lock:
-            return analyze_and_render(
-                self._engine, data, rspec, max_side=s.max_side, max_pixels=s.max_pixels
-            )
+            if self._procs is None:
+                import multiprocessing as mp
 
-    async def analyze_and_render(
-        self, data: bytes, spec: RenderSpec
-    ) -> tuple[Analysis, Rendered | None]:
-        loop = asyncio.get_running_loop()
-        if self._procs is not None:
-            return await loop.run_in_executor(self._procs, _worker_analyze_render, data, spec)
-        return await loop.run_in_executor(self._threads, self.analyze_and_render_sync, data, spec)
+                self._procs = cf.ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=mp.get_context("spawn"),
+                    initializer=worker_init,
+                    initargs=(self.spec,),
+                )
+            return self._procs
+
+    def analyze(self, data: bytes) -> Analysis:
+        pool = self._pool()
+        if pool is not None:
+            return pool.submit(worker_analyze, data).result()
+        engine = self.engine
+        with self._lock:
+            return analyze_with(engine, self.spec, data)
+
+    def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
+        pool = self._pool()
+        if pool is not None:
+            return pool.submit(worker_analyze_render, data, spec).result()
+        engine = self.engine
+        with self._lock:
+            return analyze_and_render(engine, self.spec, data, spec)
+
+    def check(self) -> str:
+        info = self.info()
+        return f"in-process {info.engine} ({info.embedding_dim}-d)"
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
-        if self._procs is not None:
-            self._procs.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            procs, self._procs = self._procs, None
+        if procs is not None:
+            procs.shutdown(wait=True, cancel_futures=True)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
 
 from huchu.analysis import Analysis
 from huchu.engines.base import EngineInfo
-from huchu.errors import HuchuError, Unavailable
+from huchu.errors import HuchuError, Unavailable, error_type
+from huchu.imaging.render import Rendered, RenderSpec, render_bytes
 from huchu.inference.wire import analysis_from_wire, info_from_wire
-from huchu.photos.render import Rendered, RenderSpec, render_bytes
-
-_ERRORS: dict[str, type[HuchuError]] = {}
-
-
-def _error_types() -> dict[str, type[HuchuError]]:
-    if not _ERRORS:
-        from huchu import errors
-
-        for cls in vars(errors).values():
-            if isinstance(cls, type) and issubclass(cls, HuchuError):
-                _ERRORS[cls.code] = cls
-    return _ERRORS
 
 
 class HttpInference:
@@ -30,38 +19,38 @@ class HttpInference:
 
     backend = "ray-serve"
 
-    def __init__(self, url: str, timeout: float = 60.0, max_pixels: int = 40_000_000) -> None:
+    def __init__(
+        self, url: str, max_pixels: int, expected: EngineInfo | None = None, timeout: float = 60.0
+    ) -> None:
         self.url = url.rstrip("/")
         self.max_pixels = max_pixels
-        self._timeout = timeout
-        self._clients: dict[int, httpx.AsyncClient] = {}
-        self._info: EngineInfo | None = None
+        self._client = httpx.Client(timeout=timeout)  # thread-safe, pooled
+        # With HUCHU_ENGINE named, reads know the collection without asking the
+        # service, so browsing and recomputes work while inference is down.
+        self._info: EngineInfo | None = expected
+        self._lock = threading.Lock()
 
-    def _client(self) -> httpx.AsyncClient:
-        # One pooled client per event loop: a client cannot outlive its loop.
-        import asyncio
-
-        key = id(asyncio.get_running_loop())
-        client = self._clients.get(key)
-        if client is None:
-            self._clients = {key: httpx.AsyncClient(timeout=self._timeout)}
-            client = self._clients[key]
-        return client
-
-    @property
-    def info(self) -> EngineInfo:
-        if self._info is None:
-            try:
-                r = httpx.get(f"{self.url}/info", timeout=10.0)
-                r.raise_for_status()
-            except httpx.HTTPError as exc:
-                raise Unavailable(f"inference service at {self.url} is unreachable") from exc
-            self._info = info_from_wire(r.json())
-        return self._info
-
-    async def analyze(self, data: bytes) -> Analysis:
+    def _get(self, path: str, timeout: float) -> httpx.Response:
         try:
-            r = await self._client().post(
+            r = self._client.get(f"{self.url}{path}", timeout=timeout)
+            r.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"inference service at {self.url} is unreachable") from exc
+        return r
+
+    def info(self) -> EngineInfo:
+        with self._lock:
+            if self._info is None:
+                self._info = info_from_wire(self._get("/info", 10.0).json())
+            return self._info
+
+    def check(self) -> str:
+        self._get("/healthz", 3.0)
+        return f"ray serve at {self.url}"
+
+    def analyze(self, data: bytes) -> Analysis:
+        try:
+            r = self._client.post(
                 f"{self.url}/analyze",
                 content=data,
                 headers={"content-type": "application/octet-stream"},
@@ -73,18 +62,13 @@ class HttpInference:
         )
         if r.status_code != 200:
             err = body.get("error", {})
-            cls = _error_types().get(err.get("code", ""), Unavailable)
+            cls: type[HuchuError] = error_type(err.get("code", "")) or Unavailable
             raise cls(err.get("message", f"inference failed with HTTP {r.status_code}"))
         return analysis_from_wire(body)
 
-    async def analyze_and_render(
-        self, data: bytes, spec: RenderSpec
-    ) -> tuple[Analysis, Rendered | None]:
-        import asyncio
-
-        analysis = await self.analyze(data)
-        rendered = await asyncio.to_thread(render_bytes, data, analysis, spec, self.max_pixels)
-        return analysis, rendered
+    def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
+        analysis = self.analyze(data)
+        return analysis, render_bytes(data, analysis.faces, spec, self.max_pixels)
 
     def close(self) -> None:
-        pass
+        self._client.close()

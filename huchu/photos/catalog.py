@@ -9,7 +9,22 @@ import numpy as np
 from huchu.context import Context
 from huchu.errors import BadRequest, NoFace, NotFound
 from huchu.photos import owner as owners
-from huchu.photos.records import face_json, photo_json
+from huchu.photos.records import face_model, photo_model
+from huchu.schemas import (
+    Embedding,
+    Engine,
+    FaceDetail,
+    FaceGraph,
+    FacePage,
+    GraphEdge,
+    GraphNode,
+    Lookalikes,
+    Photo,
+    PhotoPage,
+    QueryFace,
+    Similar,
+    SimilarItem,
+)
 from huchu.stores.ids import is_id
 from huchu.stores.vectors import Point
 
@@ -34,10 +49,10 @@ def _scope(event: str, owner_token: str | None, mine: bool) -> dict[str, Any]:
 
 def list_photos(
     ctx: Context, event: str, limit: int, cursor: str | None, owner_token: str | None, mine: bool
-) -> dict[str, Any]:
+) -> PhotoPage:
     match = _scope(event, owner_token, mine)
     points, nxt = ctx.vectors.scroll(ctx.photos, match, limit, _cursor(cursor))
-    return {"items": [photo_json(ctx, p.payload) for p in points], "next_cursor": nxt}
+    return PhotoPage(items=[photo_model(ctx, p.payload) for p in points], next_cursor=nxt)
 
 
 def get_photo_payload(ctx: Context, photo_id: str) -> dict[str, Any]:
@@ -49,8 +64,8 @@ def get_photo_payload(ctx: Context, photo_id: str) -> dict[str, Any]:
     return found[0].payload
 
 
-def get_photo(ctx: Context, photo_id: str) -> dict[str, Any]:
-    return photo_json(ctx, get_photo_payload(ctx, photo_id))
+def get_photo(ctx: Context, photo_id: str) -> Photo:
+    return photo_model(ctx, get_photo_payload(ctx, photo_id))
 
 
 def list_faces(
@@ -61,10 +76,10 @@ def list_faces(
     cursor: str | None,
     owner_token: str | None = None,
     mine: bool = False,
-) -> dict[str, Any]:
+) -> FacePage:
     match = _scope(event, owner_token, mine) | {"gender": gender}
     points, nxt = ctx.vectors.scroll(ctx.faces, match, limit, _cursor(cursor))
-    return {"items": [face_json(ctx, p.payload) for p in points], "next_cursor": nxt}
+    return FacePage(items=[face_model(ctx, p.payload) for p in points], next_cursor=nxt)
 
 
 def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
@@ -76,11 +91,10 @@ def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
     return found[0]
 
 
-def get_face(ctx: Context, face_id: str) -> dict[str, Any]:
+def get_face(ctx: Context, face_id: str) -> FaceDetail:
     p = _face_point(ctx, face_id)
-    out = face_json(ctx, p.payload)
-    out["photo"] = get_photo(ctx, p.payload["photo_id"])
-    return out
+    face = face_model(ctx, p.payload)
+    return FaceDetail(**dict(face), photo=get_photo(ctx, p.payload["photo_id"]))
 
 
 def _similar_points(
@@ -95,56 +109,58 @@ def _similar_points(
     return [h for h in hits if h.id != exclude][:limit]
 
 
-def similar(ctx: Context, face_id: str, limit: int, min_score: float | None) -> dict[str, Any]:
+def _items(ctx: Context, hits: list[Point], photo_id: str | None) -> list[SimilarItem]:
+    return [
+        SimilarItem(
+            face=face_model(ctx, h.payload),
+            score=float(h.score or 0.0),
+            same_photo=h.payload["photo_id"] == photo_id,
+        )
+        for h in hits
+    ]
+
+
+def similar(ctx: Context, face_id: str, limit: int, min_score: float | None) -> Similar:
     p = _face_point(ctx, face_id, vectors=True)
     assert p.vector is not None
     hits = _similar_points(ctx, p.vector, p.payload["event"], limit, min_score, face_id)
-    return {
-        "face_id": face_id,
-        "items": [
-            {
-                "face": face_json(ctx, h.payload),
-                "score": round(float(h.score or 0.0), 4),
-                "same_photo": h.payload["photo_id"] == p.payload["photo_id"],
-            }
-            for h in hits
-        ],
-    }
+    return Similar(face_id=face_id, items=_items(ctx, hits, p.payload["photo_id"]))
 
 
-def graph(ctx: Context, face_id: str, min_score: float | None, limit: int) -> dict[str, Any]:
+def graph(ctx: Context, face_id: str, min_score: float | None, limit: int) -> FaceGraph:
     """The face, its look-alikes above ``min_score``, and every edge among them."""
-    threshold = ctx.inference.info.thresholds.lookalike if min_score is None else min_score
+    threshold = ctx.info.thresholds.lookalike if min_score is None else min_score
     p = _face_point(ctx, face_id, vectors=True)
     assert p.vector is not None
     hits = _similar_points(ctx, p.vector, p.payload["event"], limit, threshold, face_id)
     members = [p, *ctx.vectors.retrieve(ctx.faces, [h.id for h in hits], vectors=True)]
-    nodes = [
-        {
-            "id": m.id,
-            "portrait_url": ctx.url(m.payload.get("portrait_key")),
-            "gender": m.payload.get("gender"),
-            "label": f"#{m.payload['index']}",
-            "photo_id": m.payload["photo_id"],
-        }
-        for m in members
-    ]
+    nodes = [graph_node(ctx, m) for m in members]
     mat = np.asarray([m.vector for m in members], dtype=np.float32)
     sims = mat @ mat.T
     edges = [
-        {"source": members[i].id, "target": members[j].id, "score": round(float(sims[i, j]), 4)}
+        GraphEdge(source=members[i].id, target=members[j].id, score=float(sims[i, j]))
         for i in range(len(members))
         for j in range(i + 1, len(members))
         if sims[i, j] >= threshold
     ]
-    return {"nodes": nodes, "edges": edges, "min_score": threshold}
+    return FaceGraph(nodes=nodes, edges=edges, min_score=threshold)
 
 
-async def lookalikes(
+def graph_node(ctx: Context, p: Point) -> GraphNode:
+    return GraphNode(
+        id=p.id,
+        portrait_url=ctx.url(p.payload.get("portrait_key")),
+        gender=p.payload.get("gender"),
+        label=f"#{p.payload.get('index', 0)}",
+        photo_id=p.payload.get("photo_id"),
+    )
+
+
+def lookalikes(
     ctx: Context, data: bytes, event: str, limit: int, min_score: float | None
-) -> dict[str, Any]:
+) -> Lookalikes:
     """Look-alikes for the largest face of a photo that is never stored."""
-    analysis = await ctx.inference.analyze(data)
+    analysis = ctx.inference.analyze(data)
     s = ctx.settings
     faces = [
         f for f in analysis.faces if f.det_score >= s.min_det_score and f.face_px >= s.min_face_px
@@ -153,24 +169,17 @@ async def lookalikes(
         raise NoFace("no face was found that passes the detection gate")
     face = max(faces, key=lambda f: f.face_px)
     hits = _similar_points(ctx, [float(v) for v in face.embedding], event, limit, min_score, None)
-    return {
-        "face_id": None,
-        "face": {"bbox": [round(v, 1) for v in face.bbox], "gender": face.gender, "age": face.age},
-        "items": [
-            {
-                "face": face_json(ctx, h.payload),
-                "score": round(float(h.score or 0.0), 4),
-                "same_photo": False,
-            }
-            for h in hits
-        ],
-    }
+    return Lookalikes(
+        face_id=None,
+        face=QueryFace(bbox=list(face.bbox), gender=face.gender, age=face.age),
+        items=_items(ctx, hits, None),
+    )
 
 
-def engine_info(ctx: Context) -> dict[str, Any]:
-    return ctx.inference.info.as_dict() | {"backend": ctx.inference.backend}
+def engine_info(ctx: Context) -> Engine:
+    return Engine.model_validate(ctx.info.as_dict() | {"backend": ctx.inference.backend})
 
 
-def face_embedding(ctx: Context, face_id: str) -> dict[str, Any]:
+def face_embedding(ctx: Context, face_id: str) -> Embedding:
     p = _face_point(ctx, face_id, vectors=True)
-    return {"face_id": face_id, "engine": p.payload.get("engine"), "embedding": p.vector}
+    return Embedding(face_id=face_id, engine=p.payload.get("engine"), embedding=p.vector or [])

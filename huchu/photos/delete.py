@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from huchu.context import Context
 from huchu.errors import Forbidden
 from huchu.photos import owner as owners
 from huchu.photos.catalog import get_photo_payload
-
-# Called with the deleted face payloads and vectors before they are gone, so
-# the game can subtract them from its accumulators (no copy is kept).
-DeleteHook = Callable[[Context, list[dict[str, Any]], list[list[float]]], None]
-_hooks: list[DeleteHook] = []
-
-
-def on_delete(hook: DeleteHook) -> None:
-    if hook not in _hooks:
-        _hooks.append(hook)
 
 
 def delete_photo(ctx: Context, photo_id: str, owner_token: str | None, is_admin: bool) -> None:
@@ -27,7 +14,7 @@ def delete_photo(ctx: Context, photo_id: str, owner_token: str | None, is_admin:
         raise Forbidden("only the photo's owner or an admin may delete it")
     face_ids = [f["face_id"] for f in payload["faces"] if f.get("face_id")]
     faces = ctx.vectors.retrieve(ctx.faces, face_ids, vectors=True)
-    for hook in _hooks:
+    for hook in ctx.faces_deleted:
         hook(ctx, [f.payload for f in faces], [f.vector or [] for f in faces])
     keys = [payload["image_key"], payload["annotated_key"]]
     keys += [f["portrait_key"] for f in payload["faces"] if f.get("portrait_key")]

@@ -1,4 +1,4 @@
-"""Stored payloads to the contract's JSON shapes."""
+"""Stored payloads to the contract's models: each shape is built here, once."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from huchu.context import Context
+from huchu.schemas import Face, Photo, PhotoFace
 
 
 def now() -> tuple[str, float]:
@@ -13,41 +14,41 @@ def now() -> tuple[str, float]:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z", t.timestamp()
 
 
-def face_json(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "face_id": p["face_id"],
-        "photo_id": p["photo_id"],
-        "index": p["index"],
-        "gender": p.get("gender"),
-        "age": p.get("age"),
-        "det_score": p["det_score"],
-        "portrait_url": ctx.url(p.get("portrait_key")),
-        "created_at": p["created_at"],
-    }
+def face_model(ctx: Context, p: dict[str, Any]) -> Face:
+    return Face(
+        face_id=p["face_id"],
+        photo_id=p["photo_id"],
+        index=p["index"],
+        gender=p.get("gender"),
+        age=p.get("age"),
+        det_score=p["det_score"],
+        portrait_url=ctx.url(p.get("portrait_key")),
+        created_at=p["created_at"],
+    )
 
 
-def photo_json(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "photo_id": p["photo_id"],
-        "event": p["event"],
-        "title": p.get("title"),
-        "created_at": p["created_at"],
-        "image_url": ctx.url(p["image_key"]),
-        "annotated_url": ctx.url(p["annotated_key"]),
-        "width": p.get("width"),
-        "height": p.get("height"),
-        "faces": [
-            {
-                "face_id": f.get("face_id"),
-                "index": f["index"],
-                "bbox": f["bbox"],
-                "det_score": f["det_score"],
-                "gender": f.get("gender"),
-                "age": f.get("age"),
-                "accepted": f["accepted"],
-                "reason": f.get("reason"),
-                "portrait_url": ctx.url(f.get("portrait_key")),
-            }
+def photo_model(ctx: Context, p: dict[str, Any]) -> Photo:
+    return Photo(
+        photo_id=p["photo_id"],
+        event=p["event"],
+        title=p.get("title"),
+        created_at=p["created_at"],
+        image_url=ctx.url(p["image_key"]),
+        annotated_url=ctx.url(p["annotated_key"]),
+        width=p.get("width"),
+        height=p.get("height"),
+        faces=[
+            PhotoFace(
+                face_id=f.get("face_id"),
+                index=f["index"],
+                bbox=f["bbox"],
+                det_score=f["det_score"],
+                gender=f.get("gender"),
+                age=f.get("age"),
+                accepted=f["accepted"],
+                reason=f.get("reason"),
+                portrait_url=ctx.url(f.get("portrait_key")),
+            )
             for f in p["faces"]
         ],
-    }
+    )

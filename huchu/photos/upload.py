@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -11,9 +10,10 @@ from typing import Any
 from huchu.analysis import Analysis
 from huchu.context import Context
 from huchu.errors import HuchuError, NoFace, Unavailable
+from huchu.imaging.render import Rendered, RenderSpec
 from huchu.photos import owner as owners
-from huchu.photos.records import now, photo_json
-from huchu.photos.render import Rendered, RenderSpec
+from huchu.photos.records import now, photo_model
+from huchu.schemas import UploadedPhoto
 from huchu.stores.ids import new_id
 from huchu.stores.vectors import Point
 
@@ -32,19 +32,18 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def upload_photo(ctx: Context, req: UploadRequest) -> dict[str, Any]:
+def upload_photo(ctx: Context, req: UploadRequest) -> UploadedPhoto:
     """Store the photo and its accepted faces; answer the contract's 201 body."""
     spec = RenderSpec(req.event, ctx.settings.min_det_score, ctx.settings.min_face_px)
-    analysis, rendered = await ctx.inference.analyze_and_render(req.data, spec)
+    analysis, rendered = ctx.inference.analyze_and_render(req.data, spec)
     if rendered is None:
         raise NoFace("no face was found that passes the detection gate")
     token = req.owner_token or owners.new_token()
     plan = _plan(req, analysis, rendered, spec, token)
-    await asyncio.to_thread(_commit, ctx, plan)
-    body = photo_json(ctx, plan.photo.payload)
-    if req.owner_token is None:
-        body["owner_token"] = token
-    return body
+    _commit(ctx, plan)
+    photo = photo_model(ctx, plan.photo.payload)
+    issued = token if req.owner_token is None else None
+    return UploadedPhoto(**dict(photo), owner_token=issued)
 
 
 @dataclass

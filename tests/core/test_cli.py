@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from huchu.cli import main
+from cli.main import main
 from tests.commandline import huchu
 
 

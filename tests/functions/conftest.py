@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,28 +10,24 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.embedded import create_embedded_app
+from huchu.analysis import EngineSpec
 from huchu.config import Settings
-from huchu.context import Context
+from huchu.context import Context, assemble
 from huchu.engines.base import FaceEngine
-from huchu.inference.local import EngineSpec, LocalInference
+from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store, s3_client
 from huchu.stores.objects import S3ObjectStore
 from huchu.stores.vectors import QdrantStore
+from tests.servers import free_port
 
 ADMIN = "test-admin-token-5f1c"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
@@ -41,7 +36,10 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def inference(bundled_engine: FaceEngine) -> Iterator[LocalInference]:
-    inf = LocalInference(EngineSpec(name="dlib", models_dir=Path("models")), engine=bundled_engine)
+    inf = LocalInference(
+        EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models"))),
+        engine=bundled_engine,
+    )
     yield inf
     inf.close()
 
@@ -79,7 +77,7 @@ def ctx(
         settings = make_settings(tmp_path)
         objects = build_object_store(settings)
     vectors = QdrantStore(None, settings.data_dir / "qdrant")
-    context = Context(settings=settings, objects=objects, vectors=vectors, inference=inference)
+    context = assemble(settings, objects, vectors, inference)
     yield context
     vectors.close()
 

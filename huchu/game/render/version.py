@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import Any
@@ -13,8 +12,8 @@ from PIL import Image
 from huchu.context import Context
 from huchu.errors import HuchuError
 from huchu.game.average import GameState
-from huchu.game.render_morph import RGB, MorphState, pair_image, timeline_gif
-from huchu.game.store import version_prefix
+from huchu.game.render.morph import RGB, MorphState, pair_image, timeline_gif
+from huchu.game.state import version_prefix
 from huchu.imaging.decode import decode_image, encode_jpeg
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def render_version(
     history: list[dict[str, Any]],
 ) -> dict[str, dict[str, str]]:
     """Write every image of ``version``; return their keys per cohort (and "pair")."""
-    from huchu.game.render_swap import swap_renderer
+    from huchu.game.render.swap import swap_renderer
 
     base = version_prefix(event, version)
     keys: dict[str, dict[str, str]] = {}
@@ -76,8 +75,8 @@ def render_version(
 def _swap_onto_closest(
     ctx: Context, event: str, cohort: str, state: GameState, swapper: Any
 ) -> RGB | None:
-    from huchu.game.leaderboard import ranked
-    from huchu.game.morph_shape import H, W
+    from huchu.game.ranking import ranked
+    from huchu.game.render.shape import H, W
 
     mean = state.cohorts[cohort].mean
     rows = ranked(ctx, event, cohort, mean, 1)
@@ -112,7 +111,7 @@ def _templates(
     state: GameState,
 ) -> list[tuple[str, RGB]]:
     """Operators drop photos under ``templates/`` (or ``events/<e>/templates/``)."""
-    from huchu.game.placement import place
+    from huchu.game.render.placement import place
 
     names = [
         k
@@ -123,7 +122,7 @@ def _templates(
     for key in names:
         try:
             data = ctx.objects.get(key)
-            analysis = asyncio.run(ctx.inference.analyze(data))
+            analysis = ctx.inference.analyze(data)
             faces = [f for f in analysis.faces if f.det_score >= ctx.settings.min_det_score]
             if not faces:
                 continue

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "publish":
         bucket = os.environ.get("HUCHU_SITE_BUCKET")
         if not bucket:
-            from huchu.errors import CliError
+            from cli.main import CliError
 
             raise CliError("set HUCHU_SITE_BUCKET (and the HUCHU_S3_* variables) to publish")
         from huchu.stores.factory import s3_client

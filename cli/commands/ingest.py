@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 from collections import Counter
 from pathlib import Path
 
-from huchu.cli import CliError
+from cli.main import CliError
 from huchu.config import Settings
 from huchu.errors import HuchuError
 
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     token = owners.new_token()
     counts: Counter[str] = Counter()
 
-    async def main() -> None:
+    try:
         for path in tqdm(files, desc=f"ingest {event}", unit="photo"):
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
@@ -47,15 +46,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 counts["skipped (already ingested)"] += 1
                 continue
             try:
-                await upload_photo(ctx, UploadRequest(data, event, path.stem[:100], token))
+                upload_photo(ctx, UploadRequest(data, event, path.stem[:100], token))
                 counts["ingested"] += 1
             except HuchuError as exc:
                 counts[f"failed: {exc.code}"] += 1
-
-    try:
-        asyncio.run(main())
     finally:
-        ctx.inference.close()
+        ctx.close()
     print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     if counts["ingested"]:
         print(f"owner token for these photos (keep it to delete them): {token}")

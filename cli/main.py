@@ -55,41 +55,41 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--data-dir")
     s.add_argument("--workers", type=int, default=0, help="analysis processes (0: one per core)")
-    s.set_defaults(handler=_lazy("huchu.commands.serve", "run"))
+    s.set_defaults(handler=_lazy("cli.commands.serve", "run"))
 
     a = sub.add_parser("analyze", help="find faces in images and print one JSON line per image")
     a.add_argument("images", nargs="+", type=Path)
     a.add_argument("--json", action="store_true", help="JSON lines (the only output format)")
     a.add_argument("--embedding", action="store_true", help="include each face's stored embedding")
-    a.set_defaults(handler=_lazy("huchu.commands.analyze", "run"))
+    a.set_defaults(handler=_lazy("cli.commands.analyze", "run"))
 
     i = sub.add_parser("ingest", help="upload a folder of photos (resumable)")
     i.add_argument("directory", type=Path)
     i.add_argument("--event", default="default")
     i.add_argument("--data-dir")
     i.add_argument("--consent", action="store_true", default=True, help=argparse.SUPPRESS)
-    i.set_defaults(handler=_lazy("huchu.commands.ingest", "run"))
+    i.set_defaults(handler=_lazy("cli.commands.ingest", "run"))
 
     r = sub.add_parser("recompute", help="recompute averages, leaderboard and graph now")
     r.add_argument("--event", default="default")
     r.add_argument("--data-dir")
-    r.set_defaults(handler=_lazy("huchu.commands.recompute", "run"))
+    r.set_defaults(handler=_lazy("cli.commands.recompute", "run"))
 
     m = sub.add_parser("models", help="model files: list, check, pull")
     m.add_argument("action", choices=["list", "check", "pull"])
-    m.set_defaults(handler=_lazy("huchu.commands.models", "run"))
+    m.set_defaults(handler=_lazy("cli.commands.models", "run"))
 
     d = sub.add_parser(
         "doctor", help="engine, models, stores and inference backend, each ok/problem"
     )
     d.add_argument("--data-dir")
-    d.set_defaults(handler=_lazy("huchu.commands.doctor", "run"))
+    d.set_defaults(handler=_lazy("cli.commands.doctor", "run"))
 
     f = sub.add_parser("frontend", help="build or publish the static web site")
     f.add_argument("action", choices=["build", "publish"])
     f.add_argument("--api-url", default="")
     f.add_argument("--out", type=Path, default=Path("site"))
-    f.set_defaults(handler=_lazy("huchu.commands.frontend", "run"))
+    f.set_defaults(handler=_lazy("cli.commands.frontend", "run"))
     return p
 
 

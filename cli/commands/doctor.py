@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 
 from huchu.config import Settings
+from huchu.context import build_context
 from huchu.engines.factory import resolve_engine_name
+from huchu.health import diagnose
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from huchu.health import diagnose
-
-    problems = 0
     resolved = resolve_engine_name(settings.engine, settings.models_dir)
     print(f"engine setting: {settings.engine} -> {resolved}")
-    for check in diagnose(settings):
-        mark = "ok" if check.ok else "problem"
-        problems += 0 if check.ok else 1
-        print(f"{check.name:10} {mark:8} {check.detail}")
-    return 1 if problems else 0
+    ctx = build_context(settings)
+    try:
+        checks = diagnose(ctx, deep=True)
+    finally:
+        ctx.close()
+    for check in checks:
+        print(f"{check.name:10} {'ok' if check.ok else 'problem':8} {check.detail}")
+    return 0 if all(c.ok for c in checks) else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from huchu.config import Settings
 
@@ -15,25 +16,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from huchu.context import build_context
 
     workers = args.workers or min(os.cpu_count() or 1, 4)
-    base = settings.public_base_url or ""
-    settings = settings.model_copy(update={"public_base_url": base})
     ctx = build_context(settings, workers=workers)
-    site = _site(settings)
-    app = create_embedded_app(ctx, site_dir=site)
-    print(
-        f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
-        f"engine {ctx.inference.info.engine}, {workers} analysis workers)"
-    )
     try:
+        app = create_embedded_app(ctx, site_dir=_site(settings))
+        print(
+            f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
+            f"engine {ctx.info.engine}, {workers} analysis workers)"
+        )
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
-        ctx.inference.close()
+        ctx.close()
     return 0
 
 
-def _site(settings: Settings):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
+def _site(settings: Settings) -> Path | None:
     from frontend.build import build_site
 
     out = Path(settings.data_dir) / "site"

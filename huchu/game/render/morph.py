@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from huchu.game.average import COHORTS, cohorts_of
-from huchu.game.morph_shape import (
+from huchu.game.render.shape import (
     H,
     W,
     apply,
@@ -20,7 +20,7 @@ from huchu.game.morph_shape import (
     flipped,
     similarity_to_canvas,
 )
-from huchu.game.warp import label_map, warp
+from huchu.game.render.warp import label_map, warp
 
 RGB = NDArray[np.uint8]
 
@@ -41,7 +41,7 @@ def warp_to_canonical(
     if flipped(pts):
         return None
     m = similarity_to_canvas(lm)
-    inv = cv2.invertAffineTransform(m)
+    inv = np.asarray(cv2.invertAffineTransform(m), dtype=np.float64)
     src = apply(inv, pts)  # face points come back to the photo, border points follow the alignment
     tex = warp(image, src, canonical(), W, H, labels=_canonical_labels())
     return tex, pts
@@ -52,9 +52,8 @@ SHARPEN = 1.0
 
 def _sharpen(image: NDArray[np.float32]) -> NDArray[np.float32]:
     """Unsharp mask: averaging blurs fine detail that the eye (and the engine) reads."""
-    blurred = cv2.GaussianBlur(image, (0, 0), 2.0)
-    out: NDArray[np.float32] = cv2.addWeighted(image, 1 + SHARPEN, blurred, -SHARPEN, 0)
-    return out
+    blurred = np.asarray(cv2.GaussianBlur(image, (0, 0), 2.0), dtype=np.float32)
+    return np.asarray(cv2.addWeighted(image, 1 + SHARPEN, blurred, -SHARPEN, 0), np.float32)
 
 
 @dataclass
@@ -76,7 +75,8 @@ class MorphSum:
         if flipped(mean_shape):  # never fold the picture: show it on the canonical shape
             mean_shape = canonical()
         out = warp(avg, canonical(), mean_shape, W, H, interpolation=cv2.INTER_CUBIC)
-        return np.clip(_sharpen(out) + 0.5, 0, 255).astype(np.uint8)
+        image: RGB = np.clip(_sharpen(out) + 0.5, 0, 255).astype(np.uint8)
+        return image
 
 
 @dataclass

@@ -1,18 +1,18 @@
 """Everything an upload draws: the clean original, the annotated photo, the portraits.
 
 A plain function of the decoded picture and its faces, so the embedded app can run
-it in the same worker process as the analysis (one decode, no pixels copied back).
+it in the same worker process as the analysis (one decode, no pixels copied back:
+``huchu.analysis.analyze_and_render``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from huchu.analysis import Analysis, analyze_rgb
-from huchu.engines.base import RGB, Face, FaceEngine
+from huchu.engines.base import RGB, Face
+from huchu.imaging.annotate import Mark, annotate
 from huchu.imaging.decode import decode_image, encode_jpeg
-from huchu.photos.annotate import Mark, annotate
-from huchu.photos.portrait import card
+from huchu.imaging.portrait import card
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class RenderSpec:
         if face.face_px < self.min_px:
             return "too_small"
         return None
+
+    def any_accepted(self, faces: list[Face]) -> bool:
+        return any(self.reason(f) is None for f in faces)
 
 
 @dataclass(frozen=True)
@@ -46,27 +49,10 @@ def render(rgb: RGB, faces: list[Face], spec: RenderSpec) -> Rendered:
     return Rendered(encode_jpeg(rgb), encode_jpeg(annotate(rgb, marks), 85), portraits)
 
 
-def analyze_and_render(
-    engine: FaceEngine,
-    data: bytes,
-    spec: RenderSpec,
-    *,
-    max_side: int = 1600,
-    max_pixels: int = 40_000_000,
-) -> tuple[Analysis, Rendered | None]:
-    """Decode once, analyse, and draw only when some face passes the gate."""
-    decoded = decode_image(data, max_pixels=max_pixels)
-    faces = analyze_rgb(engine, decoded.rgb, max_side=max_side, min_score=spec.min_score)
-    analysis = Analysis(decoded.width, decoded.height, faces, engine.info)
-    if not any(spec.reason(f) is None for f in faces):
-        return analysis, None
-    return analysis, render(decoded.rgb, faces, spec)
-
-
 def render_bytes(
-    data: bytes, analysis: Analysis, spec: RenderSpec, max_pixels: int
+    data: bytes, faces: list[Face], spec: RenderSpec, max_pixels: int
 ) -> Rendered | None:
     """For remote inference: the faces came over HTTP, the drawing happens here."""
-    if not any(spec.reason(f) is None for f in analysis.faces):
+    if not spec.any_accepted(faces):
         return None
-    return render(decode_image(data, max_pixels=max_pixels).rgb, analysis.faces, spec)
+    return render(decode_image(data, max_pixels=max_pixels).rgb, faces, spec)

@@ -17,11 +17,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = game.recompute(ctx, event)
     finally:
-        ctx.inference.close()
-    print(f"event {event}: version {result['version']}")
-    for c in result["cohorts"]:
+        ctx.close()
+    print(f"event {event}: version {result.version}")
+    for c in result.cohorts:
         print(
-            f"  {c['cohort']:6} count {c['count']:5}  mean age {c['mean_age']}  "
-            f"spread {c['spread']}  closest {c['closest_face_id']}"
+            f"  {c.cohort:6} count {c.count:5}  mean age {c.mean_age}  "
+            f"spread {c.spread}  closest {c.closest_face_id}"
         )
     return 0

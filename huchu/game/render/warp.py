@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from huchu.game.morph_shape import triangles
+from huchu.game.render.shape import triangles
 
 Points = NDArray[np.float64]
 
@@ -58,10 +58,11 @@ def warp(
     outside = lab < 0
     map_x[outside] = xs[outside]
     map_y[outside] = ys[outside]
-    return cv2.remap(
+    moved = cv2.remap(
         np.asarray(image, dtype=np.float32),
         map_x,
         map_y,
         interpolation,
         borderMode=cv2.BORDER_REFLECT,
     )
+    return np.asarray(moved, dtype=np.float32)

@@ -1,0 +1,1 @@
+"""Pictures of a version: morph averages, swap and restore, template placement, timelines."""

@@ -1,0 +1,260 @@
+"""Every answer of the contract as one Pydantic model: routes, fragments and the CLI use them.
+
+Numbers are rounded once, here (``Round4`` etc.), so a face reads the same wherever it is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from huchu.config import EVENT_PATTERN
+
+
+def _rounder(digits: int) -> PlainSerializer:
+    return PlainSerializer(lambda v: None if v is None else round(v, digits), return_type=float)
+
+
+Round1 = Annotated[float, _rounder(1)]
+Round4 = Annotated[float, _rounder(4)]
+Gender = Literal["female", "male"]
+Cohort = Literal["female", "male", "all"]
+Reason = Literal["low_score", "too_small"]
+Event = Annotated[str, Field(pattern=EVENT_PATTERN, examples=["default"])]
+Box = Annotated[list[Round1], Field(min_length=4, max_length=4)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorDetail(Model):
+    code: str = Field(examples=["not_found"])
+    message: str
+
+
+class ErrorBody(Model):
+    """Every error: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorDetail
+
+
+class PhotoFace(Model):
+    """A face as found in a photo; rejected faces have no id and no portrait."""
+
+    face_id: str | None
+    index: int
+    bbox: Box
+    det_score: Round4
+    gender: Gender | None
+    age: Round1 | None
+    accepted: bool
+    reason: Reason | None
+    portrait_url: str | None
+
+
+class Photo(Model):
+    photo_id: str
+    event: Event
+    title: str | None
+    created_at: str
+    image_url: str | None
+    annotated_url: str | None
+    width: int | None = None
+    height: int | None = None
+    faces: list[PhotoFace]
+
+
+class UploadedPhoto(Photo):
+    """The upload's answer: the photo, and the owner token when one was issued now."""
+
+    owner_token: str | None = Field(None, description="only when newly issued")
+
+    def unset(self) -> set[str]:
+        """Fields the answer leaves out: the token unless it was issued now."""
+        return {"owner_token"} if self.owner_token is None else set()
+
+
+class Face(Model):
+    face_id: str
+    photo_id: str
+    index: int
+    gender: Gender | None
+    age: Round1 | None
+    det_score: Round4
+    portrait_url: str | None
+    created_at: str
+
+
+class FaceDetail(Face):
+    photo: Photo
+
+
+class PhotoPage(Model):
+    items: list[Photo]
+    next_cursor: str | None
+
+
+class FacePage(Model):
+    items: list[Face]
+    next_cursor: str | None
+
+
+class SimilarItem(Model):
+    face: Face
+    score: Round4
+    same_photo: bool
+
+
+class Similar(Model):
+    face_id: str | None
+    items: list[SimilarItem]
+
+
+class QueryFace(Model):
+    """The face a look-alike search was made for (never stored)."""
+
+    bbox: Box
+    gender: Gender | None
+    age: Round1 | None
+
+
+class Lookalikes(Similar):
+    face: QueryFace
+
+
+class GraphNode(Model):
+    id: str
+    portrait_url: str | None
+    gender: Gender | None
+    label: str
+    photo_id: str | None = None
+    cluster: int | None = None
+
+
+class GraphEdge(Model):
+    source: str
+    target: str
+    score: Round4
+
+
+class FaceGraph(Model):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    min_score: float
+
+
+class Cluster(Model):
+    id: int
+    size: int
+    members: list[str]
+
+
+class EventGraph(FaceGraph):
+    """The event-wide look-alike graph of one version."""
+
+    event: Event
+    k: int
+    truncated: bool
+    clusters: list[Cluster]
+
+
+class CohortAverage(Model):
+    cohort: Cohort
+    count: int
+    mean_age: float | None
+    spread: float
+    image_url: str | None
+    timeline_url: str | None = None
+    closest_face_id: str | None
+
+
+class Averages(Model):
+    event: Event
+    version: int
+    computed_at: str | None
+    cohorts: list[CohortAverage]
+    pair_image_url: str | None
+    template_urls: dict[str, str | None] = Field(default_factory=dict)
+
+
+class HistoryItem(Model):
+    version: int
+    computed_at: str
+    count: int
+    image_url: str | None
+
+
+class History(Model):
+    items: list[HistoryItem]
+
+
+class LeaderboardItem(Model):
+    rank: int
+    face: Face
+    score: Round4
+
+
+class Leaderboard(Model):
+    version: int
+    cohort: Cohort
+    items: list[LeaderboardItem]
+
+
+class Thresholds(Model):
+    same_person: float
+    lookalike: float
+
+
+class Engine(Model):
+    engine: str
+    models: list[str]
+    embedding_dim: int
+    metric: str
+    thresholds: Thresholds
+    backend: str
+
+
+class Embedding(Model):
+    face_id: str
+    engine: str | None
+    embedding: list[float]
+
+
+class Health(Model):
+    status: Literal["ok"]
+
+
+class Readiness(Model):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
+    missing: list[str] = Field(default_factory=list)
+    error: ErrorDetail | None = None
+
+
+class AnalyzedFace(Model):
+    """One face of ``huchu analyze --json``."""
+
+    bbox: Box
+    kps: list[list[Round1]]
+    det_score: Round4
+    gender: Gender | None
+    age: Round1 | None
+    landmarks: list[list[Round1]]
+    pose: list[float] | None
+    face_px: int
+    sharpness: float
+    engine: str
+    model_id: str
+    embedding: list[float] | None = None
+
+
+class Analyzed(Model):
+    """One line of ``huchu analyze --json``."""
+
+    file: str
+    engine: str
+    width: int
+    height: int
+    faces: list[AnalyzedFace]
