@@ -78,12 +78,19 @@ class Context:
 
 
 def assemble(
-    settings: Settings, objects: ObjectStore, vectors: VectorStore, inference: Inference
+    settings: Settings,
+    objects: ObjectStore,
+    vectors: VectorStore,
+    inference: Inference,
+    graph: GraphStore | None = None,
 ) -> Context:
-    """A context from its parts, with the game wired to deletes."""
+    """A context from its parts, with the game and the look-alike graph wired to deletes;
+    without ``graph``, the settings' graph database is reached on first use."""
     from huchu.game.recompute import subtract_deleted
+    from huchu.photos.family import unlink
 
-    return Context(settings, objects, vectors, inference, faces_deleted=[subtract_deleted])
+    hooks: list[FacesDeleted] = [subtract_deleted, unlink]
+    return Context(settings, objects, vectors, inference, faces_deleted=hooks, graph_store=graph)
 
 
 def build_context(settings: Settings, workers: int = 1) -> Context:

@@ -39,7 +39,8 @@ def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
 
     def graph() -> str:
         ctx.graph.ping()
-        return f"falkordb server {s.graph_url}" if s.graph_url else f"falkordb embedded {s.data_dir}/graph"
+        where = f"server {s.graph_url}" if s.graph_url else f"embedded {s.data_dir}/graph"
+        return f"falkordb {where}"
 
     def objects() -> str:
         ctx.objects.ping()

@@ -18,10 +18,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     workers = args.workers or min(os.cpu_count() or 1, 4)
     ctx = build_context(settings, workers=workers)
     try:
+        # The graph database first, from this (main) thread: an embedded FalkorDB started
+        # here stops with ctx.close() below, and with this process if it is killed.
+        ctx.graph.ping()
         app = create_embedded_app(ctx, site_dir=_site(settings))
+        graph = settings.graph_url or f"embedded FalkorDB in {settings.data_dir}/graph"
         print(
             f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
-            f"engine {ctx.info.engine}, {workers} analysis workers)"
+            f"engine {ctx.info.engine}, {workers} analysis workers, graph {graph})"
         )
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:

@@ -128,6 +128,29 @@
     el.dataset.drawn = String(graph.nodes.length);
   }
 
+  // Six degrees of look-alike: thumbnails of the event's faces; a tap shows the chain.
+  function pickOther(id) {
+    fetch(api("/api/faces/" + id)).then(function (r) { return r.json(); }).then(function (face) {
+      var event = (face.photo && face.photo.event) || "default";
+      return fetch(api("/api/faces?limit=24&event=" + encodeURIComponent(event)));
+    }).then(function (r) { return r.json(); }).then(function (page) {
+      var box = document.getElementById("pick");
+      page.items.forEach(function (f) {
+        if (f.face_id === id) return;
+        var b = document.createElement("button");
+        b.type = "button";
+        b.dataset.faceId = f.face_id;
+        b.innerHTML = '<img alt="face" width="45" height="60">';
+        b.querySelector("img").src = f.portrait_url || "";
+        b.addEventListener("click", function () {
+          clearError();
+          htmx.ajax("GET", "/api/faces/" + id + "/path/" + f.face_id, "#path");
+        });
+        box.appendChild(b);
+      });
+    });
+  }
+
   var init = {
     index: function () { postForm(document.getElementById("upload-form")); },
     lookalike: function () { postForm(document.getElementById("lookalike-form")); },
@@ -136,7 +159,9 @@
       if (!id) return;
       htmx.ajax("GET", "/api/faces/" + id, "#face-detail");
       htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar");
+      htmx.ajax("GET", "/api/faces/" + id + "/family?limit=12", "#family");
       fetch(api("/api/faces/" + id + "/graph")).then(function (r) { return r.json(); }).then(drawGraph);
+      pickOther(id);
     },
     averages: function () {
       var input = document.getElementById("admin-token");

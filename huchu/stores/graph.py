@@ -80,17 +80,20 @@ class FalkorGraph:
     """A FalkorDB reached by URL (``redis://`` or ``unix://``); ``on_close`` stops the
     embedded server this store started, if any."""
 
-    def __init__(self, url: str, on_close: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, url: str, on_close: Callable[[], None] | None = None, prefix: str = ""
+    ) -> None:
         from falkordb import FalkorDB
 
         self.url = url
+        self.prefix = prefix  # keeps the graphs of several users of one server apart
         self._db = FalkorDB.from_url(url)
         self._on_close = on_close
         self._indexed: set[str] = set()
         self._lock = threading.Lock()
 
     def _graph(self, graph: str) -> Any:
-        g = self._db.select_graph(graph)
+        g = self._db.select_graph(self.prefix + graph)
         if graph not in self._indexed:
             with self._lock:
                 for prop in ("id", "family", "photo_id"):
@@ -184,16 +187,21 @@ class FalkorGraph:
         families (communities) the event has. Each face's ``SELF`` loop makes it count its
         own label too: without it two faces linked only to each other swap labels at every
         round and end in two families (measured on the celebrity sample)."""
-        res = self._run(
-            graph,
-            lambda g: g.query(
-                "CALL algo.labelPropagation({nodeLabels: ['Face'], relationshipTypes: "
-                "['LOOKS_LIKE', 'SELF'], maxIterations: 20}) YIELD node, communityId "
-                "SET node.family = 'f' + toString(communityId) "
-                "RETURN count(DISTINCT communityId)"
-            ),
-        )
-        return int(res.result_set[0][0]) if res.result_set else 0
+
+        def run(g: Any) -> int:
+            kinds = {row[0] for row in g.ro_query("CALL db.relationshipTypes()").result_set}
+            if "LOOKS_LIKE" not in kinds:  # no link yet (the algorithm refuses unknown types)
+                res = g.query("MATCH (n:Face) SET n.family = 'f:' + n.id RETURN count(n)")
+            else:
+                res = g.query(
+                    "CALL algo.labelPropagation({nodeLabels: ['Face'], relationshipTypes: "
+                    "['LOOKS_LIKE', 'SELF'], maxIterations: 20}) YIELD node, communityId "
+                    "SET node.family = 'f' + toString(communityId) "
+                    "RETURN count(DISTINCT communityId)"
+                )
+            return int(res.result_set[0][0]) if res.result_set else 0
+
+        return self._run(graph, run)
 
     def family(self, graph: str, face_id: str, limit: int) -> Family | None:
         res = self._run(
@@ -279,7 +287,7 @@ class FalkorGraph:
         import contextlib
 
         with contextlib.suppress(Exception):
-            self._db.select_graph(graph).delete()
+            self._db.select_graph(self.prefix + graph).delete()
         self._indexed.discard(graph)
 
     def ping(self) -> None:

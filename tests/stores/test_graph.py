@@ -54,6 +54,14 @@ def test_families_are_the_cliques(falkor: FalkorGraph, gname: str) -> None:
     assert falkor.family(gname, "nobody", 10) is None
 
 
+def test_families_without_any_link(falkor: FalkorGraph, gname: str) -> None:
+    assert falkor.refresh_families(gname) == 0  # an empty graph
+    falkor.add_faces(gname, [GraphFace("x", "p-x"), GraphFace("y", "p-y")])
+    assert falkor.refresh_families(gname) == 2
+    fam = falkor.family(gname, "x", 10)
+    assert fam is not None and fam.members == []
+
+
 def test_new_face_joins_its_closest_family(falkor: FalkorGraph, gname: str) -> None:
     _two_cliques(falkor, gname)
     falkor.refresh_families(gname)
