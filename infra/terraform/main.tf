@@ -52,6 +52,7 @@ locals {
   environment = {
     HUCHU_PRODUCTION    = "true"
     HUCHU_QDRANT_URL    = var.qdrant_url
+    HUCHU_GRAPH_URL     = var.graph_url
     HUCHU_S3_BUCKET     = aws_s3_bucket.images.bucket
     HUCHU_S3_REGION     = var.region
     HUCHU_INFERENCE_URL = var.inference_url

@@ -19,6 +19,11 @@ variable "qdrant_url" {
   type        = string
 }
 
+variable "graph_url" {
+  description = "A FalkorDB server for the look-alike graph (redis://host:port)."
+  type        = string
+}
+
 variable "inference_url" {
   description = "The Ray Serve inference app (GPU), e.g. behind an internal load balancer."
   type        = string
