@@ -144,7 +144,7 @@
         b.querySelector("img").src = f.portrait_url || "";
         b.addEventListener("click", function () {
           clearError();
-          htmx.ajax("GET", "/api/faces/" + id + "/path/" + f.face_id, "#path");
+          htmx.ajax("GET", "/api/faces/" + id + "/path/" + f.face_id, { source: "#path", target: "#path" });
         });
         box.appendChild(b);
       });
@@ -157,9 +157,11 @@
     face: function () {
       var id = new URLSearchParams(location.search).get("id");
       if (!id) return;
-      htmx.ajax("GET", "/api/faces/" + id, "#face-detail");
-      htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar");
-      htmx.ajax("GET", "/api/faces/" + id + "/family?limit=12", "#family");
+      // One source element per request: htmx keeps only the last request queued on one.
+      var load = function (path, sel) { htmx.ajax("GET", path, { source: sel, target: sel }); };
+      load("/api/faces/" + id, "#face-detail");
+      load("/api/faces/" + id + "/similar?limit=12", "#similar");
+      load("/api/faces/" + id + "/family?limit=12", "#family");
       fetch(api("/api/faces/" + id + "/graph")).then(function (r) { return r.json(); }).then(drawGraph);
       pickOther(id);
     },
