@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # A plain (unindexed) segment answers a filtered search by scanning; past this many
 # new points an HNSW index pays for itself (measured in benchmarks/scale.py).
 OPTIMIZE_AFTER = 20_000
+HNSW_EF = 128  # candidates an HNSW search keeps: recall over a few tenths of a ms
 PACKED = "_json"  # the payload field that carries a point's lists and objects
 
 # Folders this process holds open: a shard folder takes one owner (its lock file), so
@@ -179,6 +180,7 @@ class EdgeStore:
             filter=_filter(match),
             score_threshold=min_score,
             with_payload=True,
+            params=qe.SearchParams(hnsw_ef=HNSW_EF),
         )
         return [_point(r) for r in self._run(collection, lambda s: s.query(req))]
 
@@ -261,6 +263,9 @@ def _config(dim: int, indexing_kb: int | None = None) -> Any:
 
     return qe.EdgeConfig(
         vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+        # ef_construct 64 (Qdrant's default is 100): the index builds about a third faster,
+        # and searches keep their recall through HNSW_EF.
+        hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=64, full_scan_threshold=10_000),
         # No write-ahead log: it would keep a deleted face's payload until compaction;
         # every write is flushed instead (a few ms), which is as durable.
         wal_enabled=False,

@@ -18,6 +18,7 @@ from huchu.errors import Unavailable
 T = TypeVar("T")
 
 MAX_HOPS = 12  # "six degrees of look-alike", with room to spare
+TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ class FalkorGraph:
 
         self.url = url
         self.prefix = prefix  # keeps the graphs of several users of one server apart
-        self._db = FalkorDB.from_url(url)
+        # Requests wait at most TIMEOUT_S on the database; the families' recompute (a whole
+        # event through label propagation) has its own connection without that limit.
+        self._db = FalkorDB.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=5)
+        self._slow = FalkorDB.from_url(url, socket_timeout=None, socket_connect_timeout=5)
         self._on_close = on_close
         self._indexed: set[str] = set()
         self._lock = threading.Lock()
@@ -105,11 +109,12 @@ class FalkorGraph:
                 self._indexed.add(graph)
         return g
 
-    def _run(self, graph: str, fn: Callable[[Any], T]) -> T:
+    def _run(self, graph: str, fn: Callable[[Any], T], slow: bool = False) -> T:
         import redis
 
         try:
-            return fn(self._graph(graph))
+            g = self._graph(graph)
+            return fn(self._slow.select_graph(self.prefix + graph) if slow else g)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise Unavailable(f"graph database failed: {exc.__class__.__name__}") from exc
 
@@ -201,7 +206,7 @@ class FalkorGraph:
                 )
             return int(res.result_set[0][0]) if res.result_set else 0
 
-        return self._run(graph, run)
+        return self._run(graph, run, slow=True)
 
     def family(self, graph: str, face_id: str, limit: int) -> Family | None:
         res = self._run(
@@ -301,6 +306,7 @@ class FalkorGraph:
     def close(self) -> None:
         try:
             self._db.connection.close()
+            self._slow.connection.close()
         finally:
             if self._on_close is not None:
                 self._on_close()
