@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 from huchu.config import Settings
@@ -27,10 +28,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
             f"engine {ctx.info.engine}, {workers} analysis workers, graph {graph})"
         )
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for
+        # the handler found before it: ours ends the process through `finally`, so the
+        # embedded FalkorDB stops with it (the default handler would kill it mid-air).
+        signal.signal(signal.SIGTERM, _stop)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
     finally:
         ctx.close()
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _site(settings: Settings) -> Path | None:
