@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.huchu-installed
 TEST_STAMP := $(VENV)/.huchu-test-installed
+# checkov's pins clash with Huchu's dependencies, so it gets a virtualenv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+CHECKOV_PIN := $(shell sed -n 's/^checkov = \["\(checkov==[^"]*\)"\]/\1/p' pyproject.toml)
 
 .PHONY: run test lint imports typecheck unit bench clean
 
@@ -20,7 +23,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(TEST_STAMP): $(STAMP) pyproject.toml frontend/package-lock.json
+$(CHECKOV): pyproject.toml
+	$(BIN)/python -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install -q '$(CHECKOV_PIN)'
+	touch $@
+
+$(TEST_STAMP): $(STAMP) $(CHECKOV) pyproject.toml frontend/package-lock.json
 	$(BIN)/python -m pip install -q -e '.[test]'
 	# The swap/restore stage's extras, for its tests: torch's CPU build, and only the
 	# architecture files of codeformer-pip (its declared deps pull torchvision and more).

@@ -8,11 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from functions import errors
 from huchu.config import Settings
-from huchu.errors import HuchuError, TooLarge
+from huchu.errors import HuchuError, TooLarge, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,7 +28,12 @@ FORM_OVERHEAD = 64 * 1024
 
 
 class BodyLimit:
-    """413 as soon as a body passes the limit: by Content-Length, or while streaming."""
+    """413 as soon as a body passes the limit: by Content-Length, or while streaming.
+
+    A chunked body has no length up front: the count runs as the app reads, and once it
+    passes the limit whatever the app makes of the cut stream (a form parser answers 400)
+    is replaced by the 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -40,16 +48,34 @@ class BodyLimit:
                 await _answer(scope, send, TooLarge("the upload is larger than the limit"))
                 return
         seen = 0
+        over = False
+        started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                over = True
                 raise TooLarge("the upload is larger than the limit")
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                return  # the app's answer to a cut body; the 413 goes out instead
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except TooLarge:
+            if not over:
+                raise
+        if over and not started:
+            await _answer(scope, send, TooLarge("the upload is larger than the limit"))
 
 
 async def _answer(scope: Scope, send: Send, exc: HuchuError) -> None:
@@ -88,11 +114,27 @@ HX_RESPONSE_HEADERS = [
 ]
 
 
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the contract's error body."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode("utf-8", "replace")
+        body = error_body("forbidden", f"{refused}: not allowed to call this API")
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in CONTENT_HEADERS}
+        return JSONResponse(body, status_code=403, headers=headers)
+
+
+CONTENT_HEADERS = ("content-length", "content-type")
+
+
 def add_cors(app: FastAPI, settings: Settings) -> None:
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(
-            CORSMiddleware,
+            JsonCORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=[
@@ -102,7 +144,7 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
                 "Authorization",
                 "Content-Type",
             ],
-            expose_headers=[*HX_RESPONSE_HEADERS, "X-Huchu-Owner-Token"],
+            expose_headers=[*HX_RESPONSE_HEADERS, "X-Huchu-Owner-Token", "Retry-After"],
             max_age=600,
         )
 

@@ -19,6 +19,7 @@ from huchu.context import Context
 from huchu.game import ranking, state
 from huchu.game import recompute as game
 from huchu.photos import family, validate
+from huchu.photos.sweep import sweep
 from huchu.schemas import Averages, EventGraph, History, Leaderboard
 
 log = logging.getLogger("huchu.averages")
@@ -90,8 +91,15 @@ async def recompute_now(
     return await blocking(game.recompute, ctx, event)
 
 
-def recompute_all(ctx: Context) -> dict[str, int]:
-    """Every event that has photos; an event with nothing new keeps its version."""
+# Uploads and deletes in flight elsewhere are younger than this; older leftovers are swept.
+SWEEP_AFTER_S = 600.0
+
+
+def recompute_all(ctx: Context, sweep_after_s: float = SWEEP_AFTER_S) -> dict[str, int]:
+    """Leftovers of crashed requests swept, then every event that has photos recomputed."""
+    swept = sweep(ctx, sweep_after_s)
+    if swept:
+        log.info("swept %s", dict(swept))
     return {ev: game.recompute(ctx, ev).version for ev in ctx.vectors.values(ctx.photos, "event")}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, Form, Request, Response
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
@@ -13,6 +13,7 @@ from functions.deps import (
     CursorQuery,
     EventForm,
     EventQuery,
+    FileForm,
     GenderQuery,
     Limit,
     MinScoreQuery,
@@ -151,7 +152,7 @@ async def lookalikes(
     request: Request,
     ctx: ContextDep,
     _: RateLimitDep,
-    file: Annotated[UploadFile | None, File(description="the photo")] = None,
+    file: FileForm,
     event: EventForm = DEFAULT_EVENT,
     limit: Annotated[int, Form(ge=1, le=MAX_PAGE)] = 10,
 ) -> Response:

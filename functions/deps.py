@@ -8,11 +8,13 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
-from fastapi import Depends, Form, Header, Query, Request
+from fastapi import Depends, File, Form, Header, Query, Request, UploadFile
 
+from functions.ratelimit import RateLimiter, client_address
 from huchu.config import EVENT_PATTERN, MAX_PAGE, Settings
 from huchu.context import Context, build_context
 from huchu.errors import Forbidden
+from huchu.photos import owner as owners
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,8 +36,16 @@ def get_context(request: Request) -> Context:
     return ctx if ctx is not None else default_context()
 
 
-def owner_token(x_huchu_owner: Annotated[str | None, Header()] = None) -> str | None:
-    return x_huchu_owner.strip() if x_huchu_owner and x_huchu_owner.strip() else None
+_OWNER_DOC = "the owner token this server issued on an upload (URL-safe, 22-128 characters)"
+
+
+def owner_token(
+    x_huchu_owner: Annotated[
+        str | None, Header(pattern=owners.TOKEN_PATTERN, description=_OWNER_DOC)
+    ] = None,
+) -> str | None:
+    """The client's owner token; one not of the issued form is refused with 400."""
+    return x_huchu_owner
 
 
 def is_admin(ctx: Context, authorization: str | None) -> bool:
@@ -67,7 +77,20 @@ AdminDep = Annotated[None, Depends(require_admin)]
 _EVENT_DOC = "the event's slug: 1-40 of a-z, 0-9 and '-'"
 EventQuery = Annotated[str, Query(pattern=EVENT_PATTERN, description=_EVENT_DOC)]
 EventForm = Annotated[str, Form(pattern=EVENT_PATTERN, description=_EVENT_DOC)]
-CursorQuery = Annotated[str | None, Query(max_length=64, description="`next_cursor` of a page")]
+# What the page sends for its consent box; case is ignored.
+CONSENT_PATTERN = r"^(?i:true|on|1|yes)$"
+# At most 100 characters, none of them a control character.
+TITLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+FileForm = Annotated[UploadFile, File(description="the photo (JPEG, PNG, WebP, HEIC, GIF)")]
+ConsentForm = Annotated[str, Form(pattern=CONSENT_PATTERN, description="must be `true`")]
+TitleForm = Annotated[
+    str | None, Form(max_length=100, pattern=TITLE_PATTERN, description="the photo's title")
+]
+# A cursor is the id of the page's first item (empty: the first page).
+CURSOR_PATTERN = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$"
+CursorQuery = Annotated[
+    str | None, Query(pattern=CURSOR_PATTERN, description="`next_cursor` of a page")
+]
 GenderQuery = Annotated[Literal["female", "male", "all"] | None, Query()]
 CohortQuery = Annotated[Literal["female", "male", "all"], Query()]
 MinScoreQuery = Annotated[float | None, Query(ge=-1.0, le=1.0)]
@@ -76,9 +99,11 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"page size (1-{MAX_
 
 def rate_limit(request: Request) -> None:
     """Counts an expensive call against its client where the app keeps a limiter."""
-    limiter = getattr(request.app.state, "rate_limiter", None)
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
-        limiter.hit(request.client.host if request.client else "?")
+        peer = request.client.host if request.client else None
+        forwarded = request.headers.get("x-forwarded-for")
+        limiter.hit(client_address(peer, forwarded, request.app.state.trusted_proxies))
 
 
 RateLimitDep = Annotated[None, Depends(rate_limit)]

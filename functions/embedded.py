@@ -4,42 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections import defaultdict, deque
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import admin, averages, catalog, photos
 from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
+from functions.ratelimit import RateLimiter, parse_networks
 from huchu.context import Context
-from huchu.errors import NotFound, RateLimited, error_body
+from huchu.errors import Forbidden, NotFound, error_body
 from huchu.health import diagnose
+from huchu.photos.staged import STAGING
+from huchu.photos.sweep import sweep
 from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
 
-
-class RateLimiter:
-    """Per-client sliding window on the expensive calls, for the embedded app."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def hit(self, client: str) -> None:
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic()
-        window = self.seen[client]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            raise RateLimited("too many uploads; wait a minute")
-        window.append(now)
+log = logging.getLogger("huchu.serve")
 
 
 def ops_router() -> APIRouter:
@@ -75,6 +60,24 @@ def ops_router() -> APIRouter:
             headers={"Cache-Control": "private, max-age=600"},
         )
 
+    @router.put("/files/{key:path}", include_in_schema=False, responses=responses(403, 404))
+    async def put_file(
+        request: Request, ctx: ContextDep, key: str, exp: int = 0, sig: str = ""
+    ) -> Response:
+        # The local store's answer to a presigned PUT: only staging keys, only the signed
+        # type and size (as S3 checks its signed Content-Type and Content-Length).
+        store = ctx.objects
+        data = await request.body()
+        kind = request.headers.get("content-type", "")
+        if (
+            not isinstance(store, LocalObjectStore)
+            or not key.startswith(STAGING)
+            or not store.signer.verify_put(key, exp, sig, kind, len(data))
+        ):
+            raise Forbidden("the signature does not match this request")
+        await blocking(store.put, key, data, kind)
+        return Response(status_code=200)
+
     return router
 
 
@@ -84,6 +87,11 @@ def create_embedded_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
+        if scheduler:
+            # This process owns the data dir: whatever a crash left behind goes now.
+            swept = await blocking(sweep, ctx, 0.0)
+            if swept:
+                log.warning("cleared what an earlier crash left: %s", dict(swept))
         if scheduler and ctx.settings.recompute_seconds > 0:
             task = asyncio.create_task(averages.schedule_loop(ctx))
         try:
@@ -95,6 +103,7 @@ def create_embedded_app(
     app = FastAPI(title="Huchu", version="1", lifespan=lifespan)
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
+    app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (photos.router, catalog.router, admin.router, averages.router, ops_router()):
         app.include_router(router)

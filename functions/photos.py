@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
 from functions.deps import (
     AdminFlagDep,
+    ConsentForm,
     ContextDep,
     EventForm,
+    FileForm,
     OwnerDep,
     RateLimitDep,
+    TitleForm,
     blocking,
 )
 from functions.errors import responses
@@ -23,8 +24,9 @@ from huchu.config import DEFAULT_EVENT, Settings
 from huchu.errors import BadRequest, TooLarge
 from huchu.photos import validate
 from huchu.photos.delete import delete_photo
+from huchu.photos.staged import discard, process_upload, start_upload
 from huchu.photos.upload import UploadRequest, upload_photo
-from huchu.schemas import UploadedPhoto
+from huchu.schemas import UploadedPhoto, UploadStart, UploadTicket
 
 router = APIRouter(tags=["photos"])
 
@@ -51,9 +53,9 @@ async def create_photo(
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    file: Annotated[UploadFile | None, File(description="the photo")] = None,
-    consent: Annotated[str | None, Form(description="must be `true`")] = None,
-    title: Annotated[str | None, Form(max_length=100)] = None,
+    file: FileForm,
+    consent: ConsentForm,
+    title: TitleForm = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """Upload a photo (consent required); every accepted face is stored."""
@@ -61,6 +63,10 @@ async def create_photo(
     clean_title = validate.title(title)
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     body = await blocking(upload_photo, ctx, UploadRequest(data, event, clean_title, owner))
+    return _uploaded(request, body)
+
+
+def _uploaded(request: Request, body: UploadedPhoto) -> Response:
     response = htmx(
         request, "fragments/upload_result.html", "photo", body, 201, exclude=body.unset()
     )
@@ -69,11 +75,50 @@ async def create_photo(
     return response
 
 
+@router.post(
+    "/api/uploads",
+    status_code=201,
+    response_model=UploadTicket,
+    responses=responses(400, 413, 415, 429),
+)
+async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) -> UploadTicket:
+    """A presigned PUT that stores the photo under a staging key (larger photos than a
+    function's request can carry go this way); then call ``/api/uploads/{id}/process``."""
+    return start_upload(ctx, start.event, start.content_type, start.size)
+
+
+@router.post(
+    "/api/uploads/{upload_id}/process",
+    status_code=201,
+    response_model=UploadedPhoto,
+    responses=responses(400, 404, 413, 415, 422, 429),
+)
+async def process_staged(
+    upload_id: str,
+    request: Request,
+    ctx: ContextDep,
+    owner: OwnerDep,
+    _: RateLimitDep,
+    consent: ConsentForm,
+    title: TitleForm = None,
+    event: EventForm = DEFAULT_EVENT,
+) -> Response:
+    """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""
+    try:
+        validate.consent(consent)
+        clean_title = validate.title(title)
+    except BadRequest:
+        await blocking(discard, ctx, upload_id)
+        raise
+    body = await blocking(process_upload, ctx, upload_id, event, clean_title, owner)
+    return _uploaded(request, body)
+
+
 @router.delete(
     "/api/photos/{photo_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(403, 404),
+    responses=responses(400, 403, 404),
 )
 async def remove_photo(
     photo_id: str, request: Request, ctx: ContextDep, owner: OwnerDep, admin: AdminFlagDep

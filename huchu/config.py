@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str | None = None
+    s3_public_endpoint: str | None = None  # the S3 endpoint browsers reach (presigned URLs)
     engine: EngineName = "auto"
     models_dir: Path = Path("./models")
     inference_url: str | None = None
@@ -39,9 +40,15 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     recompute_seconds: int = Field(300, ge=0)
     cors_origins: str | None = None
+    # Comma-separated addresses/CIDRs whose X-Forwarded-For is believed; unset means none.
+    trusted_proxies: str | None = None
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1)
     analysis_max_side: int = Field(1600, ge=64)
+    # Larger pictures are reduced while they are decoded (JPEG draft mode, Image.reduce):
+    # the stored original is at most this, and a decode never holds a 40 MP bitmap twice.
+    decode_max_side: int = Field(4096, ge=256)
+    max_decodes: int = Field(2, ge=1)
     rate_limit_per_minute: int = Field(60, ge=0)
     url_secret: str | None = None
     public_base_url: str = ""

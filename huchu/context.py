@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from huchu.config import Settings
 from huchu.engines.base import EngineInfo
@@ -16,9 +15,17 @@ from huchu.stores.vectors import VectorStore
 
 PHOTOS = "photos"  # one point per photo; the 1-d vector is a placeholder
 
-# Called with the deleted faces' payloads and vectors before they are gone, so the
-# game can subtract them from its sums (no copy is kept).
-FacesDeleted = Callable[["Context", list[dict[str, Any]], list[list[float]]], None]
+
+class DeleteWatcher(Protocol):
+    """Told about a delete: ``before`` while the faces still exist, ``after`` once gone."""
+
+    def before(
+        self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
+    ) -> bool:
+        """Take the faces out; True when something was changed (it cannot be undone)."""
+        ...
+
+    def after(self, ctx: Context, events: set[str]) -> None: ...
 
 
 @dataclass
@@ -27,7 +34,7 @@ class Context:
     objects: ObjectStore
     vectors: VectorStore
     inference: Inference
-    faces_deleted: list[FacesDeleted] = field(default_factory=list)
+    faces_deleted: list[DeleteWatcher] = field(default_factory=list)
     # The look-alike graph: built on first use (an embedded FalkorDB starts then), or given.
     graph_store: GraphStore | None = None
     _ready: set[str] = field(default_factory=set)
@@ -86,11 +93,11 @@ def assemble(
 ) -> Context:
     """A context from its parts, with the game and the look-alike graph wired to deletes;
     without ``graph``, the settings' graph database is reached on first use."""
-    from huchu.game.recompute import subtract_deleted
-    from huchu.photos.family import unlink
+    from huchu.game.erase import GameEraser
+    from huchu.photos.family import GraphEraser
 
-    hooks: list[FacesDeleted] = [subtract_deleted, unlink]
-    return Context(settings, objects, vectors, inference, faces_deleted=hooks, graph_store=graph)
+    watchers: list[DeleteWatcher] = [GameEraser(), GraphEraser()]
+    return Context(settings, objects, vectors, inference, faces_deleted=watchers, graph_store=graph)
 
 
 def build_context(settings: Settings, workers: int = 1) -> Context:

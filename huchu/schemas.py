@@ -275,3 +275,21 @@ class Analyzed(Model):
     width: int
     height: int
     faces: list[AnalyzedFace]
+
+
+class UploadStart(Model):
+    """``POST /api/uploads``: what the browser is about to send."""
+
+    event: str = Field("default", pattern=EVENT_PATTERN)
+    content_type: str = Field(description="the photo's media type, e.g. image/jpeg")
+    size: int = Field(ge=1, description="the exact number of bytes that will be sent")
+
+
+class UploadTicket(Model):
+    """A presigned request that stores the photo under a staging key."""
+
+    upload_id: str
+    method: Literal["PUT"] = "PUT"
+    url: str
+    headers: dict[str, str]
+    expires_at: str

@@ -1,1 +1,1 @@
-"""GPU-heavy stages as autoscaling Ray Serve deployments (detect now; swap and restore later)."""
+"""GPU-heavy stages as autoscaling, batching Ray Serve deployments (``serve.app:build_app``)."""

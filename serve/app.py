@@ -1,134 +1,58 @@
-"""Ray Serve application: ``Ingress.bind(Detector.bind(spec))``.
+"""The Ray Serve application builder: ``Ingress.bind(Detector.bind(), Swapper.bind())``.
 
-Run with ``serve run serve.app:app`` (``pip install -e '.[serve]'``), then point
-functions at it with ``HUCHU_INFERENCE_URL=http://host:8000``. Replicas and GPUs
-come from ``HUCHU_SERVE_*`` variables (see ``serve/config.py``).
+``serve run serve/config.yaml`` (or ``serve deploy`` to a running cluster) starts it;
+``python -m serve.config`` regenerates that file with ``serve build``. Arguments
+(``AppArgs``) go under ``args:`` in the config, or as ``key=val`` after
+``serve run serve.app:build_app``.
 """
 
-from typing import Any
+from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from ray import serve
-from ray.serve.handle import DeploymentHandle
+from ray.serve import Application
 
 from huchu.config import Settings
-from huchu.engines.base import EngineInfo
-from huchu.inference.factory import engine_spec
-from huchu.inference.local import EngineSpec
-from huchu.inference.wire import info_to_wire
-from serve.config import ServeSettings
+from serve.args import AppArgs
+from serve.deployments import DETECTOR, INGRESS, SWAPPER
 
-_serve_settings = ServeSettings()
+INSWAPPER = "inswapper_128.onnx"
 
 
-@serve.deployment(
-    ray_actor_options={
-        "num_gpus": _serve_settings.detector_gpus,
-        "num_cpus": _serve_settings.detector_cpus,
-    },
-    autoscaling_config={
-        "min_replicas": _serve_settings.min_replicas,
-        "max_replicas": _serve_settings.max_replicas,
-        "target_ongoing_requests": _serve_settings.target_ongoing_requests,
-    },
-    max_ongoing_requests=32,
-)
-class Detector:
-    """One engine per replica; requests are batched per replica."""
-
-    def __init__(self, spec: EngineSpec) -> None:
-        from huchu.engines.factory import build_engine  # heavy imports live here
-
-        self.spec = spec
-        self.engine = build_engine(spec.name, spec.models_dir)
-
-    @serve.batch(max_batch_size=_serve_settings.max_batch_size, batch_wait_timeout_s=0.01)
-    async def analyze(self, items: list[bytes]) -> list[tuple[int, dict[str, Any]]]:
-        from serve.batching import analyze_batch
-
-        return analyze_batch(self.engine, self.spec, items)
-
-    def info(self) -> EngineInfo:
-        info: EngineInfo = self.engine.info
-        return info
+def build_app(args: AppArgs) -> Application:
+    """The application graph with the options ``args`` asks for."""
+    detector = DETECTOR.options(
+        ray_actor_options={"num_cpus": args.detector_cpus, "num_gpus": args.detector_gpus},
+        autoscaling_config=args.autoscaling(
+            args.min_replicas, args.max_replicas, args.target_ongoing_requests
+        ),
+        max_ongoing_requests=args.max_ongoing_requests,
+        user_config=args.batch_config(),
+    ).bind(args.engine, args.models_dir)
+    ingress = INGRESS.options(
+        ray_actor_options={"num_cpus": 0.25},
+        autoscaling_config=args.autoscaling(1, args.ingress_max_replicas, 50),
+        max_ongoing_requests=args.ingress_max_ongoing_requests,
+    )
+    if not _wants_swap(args):
+        app: Application = ingress.bind(detector)
+        return app
+    swapper = SWAPPER.options(
+        ray_actor_options={"num_cpus": args.detector_cpus, "num_gpus": args.swap_gpus},
+        autoscaling_config=args.autoscaling(0, args.max_replicas, 2),
+    ).bind(args.models_dir)
+    app = ingress.bind(detector, swapper)
+    return app
 
 
-api = FastAPI(title="Huchu inference", version="1")
+def _wants_swap(args: AppArgs) -> bool:
+    if args.swap is not None:
+        return args.swap
+    models_dir = Path(args.models_dir) if args.models_dir else Path(Settings().models_dir)
+    return (models_dir / INSWAPPER).is_file()
 
 
-@serve.deployment(
-    ray_actor_options={
-        "num_gpus": _serve_settings.swap_gpus,
-        "num_cpus": _serve_settings.detector_cpus,
-    },
-    autoscaling_config={
-        "min_replicas": 0,
-        "max_replicas": _serve_settings.max_replicas,
-        "target_ongoing_requests": 2,
-    },
-)
-class Swapper:
-    """inswapper_128, then CodeFormer when its weights and torch are present."""
-
-    def __init__(self, models_dir: str) -> None:
-        from pathlib import Path
-
-        from huchu.game.render.swap import LocalSwapper
-
-        self.swapper = LocalSwapper(Path(models_dir))
-
-    def swap(self, body: dict[str, Any]) -> tuple[int, bytes | dict[str, Any]]:
-        from serve.batching import swap_one
-
-        return swap_one(self.swapper, body)
-
-
-@serve.deployment
-@serve.ingress(api)
-class Ingress:
-    """HTTP in front of the deployments: the same routes as ``serve.api``."""
-
-    def __init__(self, detector: DeploymentHandle, swapper: DeploymentHandle | None = None) -> None:
-        self.detector = detector
-        self.swapper = swapper
-
-    @api.post("/swap")
-    async def swap(self, request: Request) -> Response:
-        if self.swapper is None:
-            return JSONResponse(
-                {"error": {"code": "not_found", "message": "no inswapper model here"}}, 404
-            )
-        status, body = await self.swapper.swap.remote(await request.json())
-        if isinstance(body, bytes):
-            return Response(body, media_type="image/png", status_code=status)
-        return JSONResponse(body, status_code=status)
-
-    @api.post("/analyze")
-    async def analyze(self, request: Request) -> JSONResponse:
-        status, body = await self.detector.analyze.remote(await request.body())
-        return JSONResponse(body, status_code=status)
-
-    @api.get("/info")
-    async def info(self) -> dict[str, Any]:
-        return info_to_wire(await self.detector.info.remote()) | {"swap": self.swapper is not None}
-
-    @api.get("/healthz")
-    async def healthz(self) -> dict[str, str]:
-        return {"status": "ok"}
-
-
-def build(settings: Settings | None = None) -> Any:
-    """The application graph; the swapper joins when ``inswapper_128.onnx`` is present."""
-    from pathlib import Path
-
-    from huchu.game.render.swap import INSWAPPER
-
-    settings = settings or Settings()
-    detector = Detector.bind(engine_spec(settings))
-    if (Path(settings.models_dir) / INSWAPPER).is_file():
-        return Ingress.bind(detector, Swapper.bind(str(settings.models_dir)))
-    return Ingress.bind(detector)
-
-
-app = build()
+def __getattr__(name: str) -> Application:
+    # `serve build` takes an Application, not a builder: this one is built only
+    # when asked for by name (never on import), with the defaults and no swapper.
+    if name == "default_app":
+        return build_app(AppArgs(swap=False))
+    raise AttributeError(name)

@@ -8,7 +8,9 @@ its 640x640 canvas, whatever the picture.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -71,7 +73,7 @@ def scrfd(path: Path) -> Path:
     ]
     inits = [numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")]
     outputs = []
-    names = {"score": [], "bbox": [], "kps": []}
+    names: dict[str, list[tuple[str, tuple[int, ...]]]] = {"score": [], "bbox": [], "kps": []}
     for stride in STRIDES:
         cells = (DET // stride) ** 2 * 2
         score = np.zeros((cells, 1), np.float32)
@@ -161,3 +163,27 @@ def inswapper(path: Path) -> Path:
         initializer=[w, shape, k, lo, hi, emap],
     )
     return _save(graph, path)
+
+
+class CountingSession:
+    """An onnxruntime session that counts its ``run`` calls under its task's name."""
+
+    def __init__(self, session: Any, task: str, calls: Counter[str]) -> None:
+        self._session = session
+        self._task = task
+        self._calls = calls
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        self._calls[self._task] += 1
+        return self._session.run(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def count_model_calls(models: dict[str, Any]) -> Counter[str]:
+    """Wrap each insightface model's session; the counter fills as they run."""
+    calls: Counter[str] = Counter()
+    for task, model in models.items():
+        model.session = CountingSession(model.session, task, calls)
+    return calls

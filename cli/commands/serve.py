@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 from pathlib import Path
+from types import FrameType
 
 from huchu.config import Settings
 
@@ -13,11 +14,15 @@ from huchu.config import Settings
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from functions import server
     from functions.embedded import create_embedded_app
     from huchu.context import build_context
 
     workers = args.workers or min(os.cpu_count() or 1, 4)
     ctx = build_context(settings, workers=workers)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; with the
+    # default handler that would kill this process before the workers are stopped.
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         # The graph database first, from this (main) thread: an embedded FalkorDB started
         # here stops with ctx.close() below, and with this process if it is killed.
@@ -28,19 +33,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
             f"engine {ctx.info.engine}, {workers} analysis workers, graph {graph})"
         )
-        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for
-        # the handler found before it: ours ends the process through `finally`, so the
-        # embedded FalkorDB stops with it (the default handler would kill it mid-air).
-        signal.signal(signal.SIGTERM, _stop)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    except KeyboardInterrupt:
+        uvicorn.Server(server.config(app, args.host, args.port, log_level="warning")).run()
+    except (SystemExit, KeyboardInterrupt):
         pass
     finally:
-        ctx.close()
+        ctx.close()  # analysis workers, the resource tracker, the stores
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
-def _stop(signum: int, frame: object) -> None:
+def _exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 

@@ -64,6 +64,47 @@
     });
   }
 
+  function request(method, url, payload, headers, progress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+      if (progress) xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) progress.value = Math.round(90 * ev.loaded / ev.total); };
+      xhr.onload = function () { resolve(xhr); };
+      xhr.onerror = function () { reject(xhr); };
+      xhr.send(payload);
+    });
+  }
+  function apiHeaders() {
+    var h = { "HX-Request": "true", "X-Huchu-Lang": LANG };
+    if (owner()) h["X-Huchu-Owner"] = owner();
+    return h;
+  }
+  function formData(fields) {
+    var data = new FormData();
+    Object.keys(fields).forEach(function (k) { data.append(k, fields[k]); });
+    return data;
+  }
+
+  // Direct-to-bucket upload, used whenever the API offers it: a presigned PUT of the photo
+  // to a staging key, then processing. Resolves with the final answer, or null when the API
+  // has no /api/uploads (the multipart POST is used then).
+  function direct(blob, fields, progress) {
+    var h = apiHeaders();
+    h["Content-Type"] = "application/json";
+    var start = JSON.stringify({ event: fields.event || "default", content_type: blob.type || "image/jpeg", size: blob.size });
+    return request("POST", api("/api/uploads"), start, h).then(function (xhr) {
+      if (xhr.status === 404 || xhr.status === 405) return null;
+      if (xhr.status !== 201) return xhr;  // too large, not an image, rate limited: say why
+      var ticket = JSON.parse(xhr.responseText);
+      var url = ticket.url.charAt(0) === "/" ? api(ticket.url) : ticket.url;
+      return request("PUT", url, blob, ticket.headers, progress).then(function (put) {
+        if (put.status < 200 || put.status >= 300) return Promise.reject(put);
+        return request("POST", api("/api/uploads/" + ticket.upload_id + "/process"), formData(fields), apiHeaders());
+      });
+    });
+  }
+
   function postForm(form) {
     form.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -76,19 +117,18 @@
       var progress = form.querySelector("progress");
       var button = form.querySelector('button[type="submit"]');
       downscale(file, 1600).then(function (blob) {
-        var data = new FormData();
-        data.append("file", blob, (file.name || "photo").replace(/\.[^.]+$/, "") + (blob === file ? "" : ".jpg"));
-        if (consent) data.append("consent", "true");
+        var fields = {};
+        if (consent) fields.consent = "true";
         var title = form.querySelector('[name="title"]');
-        if (title && title.value) data.append("title", title.value);
-        var xhr = new XMLHttpRequest();
-        xhr.open("POST", api(form.dataset.endpoint));
-        xhr.setRequestHeader("HX-Request", "true");
-        xhr.setRequestHeader("X-Huchu-Lang", LANG);
-        if (owner()) xhr.setRequestHeader("X-Huchu-Owner", owner());
+        if (title && title.value) fields.title = title.value;
         progress.hidden = false; progress.value = 0; button.disabled = true;
-        xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) progress.value = Math.round(90 * ev.loaded / ev.total); };
-        xhr.onload = function () {
+        var viaBucket = form.dataset.direct === "true" ? direct(blob, fields, progress) : Promise.resolve(null);
+        return viaBucket.then(function (xhr) {
+          if (xhr) return xhr;
+          var data = formData(fields);
+          data.append("file", blob, (file.name || "photo").replace(/\.[^.]+$/, "") + (blob === file ? "" : ".jpg"));
+          return request("POST", api(form.dataset.endpoint), data, apiHeaders(), progress);
+        }).then(function (xhr) {
           progress.value = 100; progress.hidden = true; button.disabled = false;
           var token = xhr.getResponseHeader("X-Huchu-Owner-Token");
           if (token) localStorage.setItem(OWNER_KEY, token);
@@ -99,9 +139,7 @@
           } else {
             document.getElementById("messages").innerHTML = xhr.responseText;
           }
-        };
-        xhr.onerror = function () { progress.hidden = true; button.disabled = false; showError("unavailable", ""); };
-        xhr.send(data);
+        }, function () { progress.hidden = true; button.disabled = false; showError("unavailable", ""); });
       });
     });
   }

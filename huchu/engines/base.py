@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,6 +112,28 @@ class FaceEngine(Protocol):
 
     def detect(self, rgb: RGB) -> list[Face]:
         """Every face in ``rgb`` (coordinates of ``rgb``), unfiltered by score."""
+        ...
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A detector's answer before any per-face model runs (coordinates of its image)."""
+
+    bbox: tuple[float, float, float, float]
+    kps: NDArray[np.float32] | None
+    det_score: float
+
+
+@runtime_checkable
+class BatchFaceEngine(FaceEngine, Protocol):
+    """An engine that splits detection (per image) from the per-face models (per batch)."""
+
+    def locate(self, rgb: RGB) -> list[Detection]:
+        """The detector alone on one image."""
+        ...
+
+    def describe(self, batch: Sequence[tuple[RGB, Sequence[Detection]]]) -> list[list[Face]]:
+        """Every per-face model once over all faces of all images in ``batch``."""
         ...
 
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from huchu.engines.base import RGB, EngineInfo, Face, Gender, Thresholds, l2_normalise, sharpness
+from huchu.engines.base import (
+    RGB,
+    Detection,
+    EngineInfo,
+    Face,
+    Gender,
+    Thresholds,
+    l2_normalise,
+    sharpness,
+)
 from huchu.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -76,10 +86,46 @@ class InsightFaceEngine:
     def info(self) -> EngineInfo:
         return self._info
 
+    @property
+    def models(self) -> dict[str, Any]:
+        """The pack's loaded models by task (detection, recognition, genderage, ...)."""
+        models: dict[str, Any] = self._app.models
+        return models
+
     def detect(self, rgb: RGB) -> list[Face]:
+        return self.describe([(rgb, self.locate(rgb))])[0]
+
+    def locate(self, rgb: RGB) -> list[Detection]:
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        found = self._app.get(bgr)
-        return [self._face(rgb, f) for f in found]
+        bboxes, kpss = self._app.det_model.detect(bgr, max_num=0, metric="default")
+        return [
+            Detection(
+                bbox=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                kps=None if kpss is None else np.asarray(kpss[i], np.float32),
+                det_score=float(b[4]),
+            )
+            for i, b in enumerate(bboxes)
+        ]
+
+    def describe(self, batch: Sequence[tuple[RGB, Sequence[Detection]]]) -> list[list[Face]]:
+        """Each per-face model runs once over every face of every image (see ``insight_batch``)."""
+        from insightface.app.common import Face as InsightFace
+
+        from huchu.engines.insight_batch import run_face_models
+
+        images = [np.ascontiguousarray(rgb[:, :, ::-1]) for rgb, _ in batch]
+        found = [
+            [
+                InsightFace(bbox=np.asarray(d.bbox, np.float32), kps=d.kps, det_score=d.det_score)
+                for d in detections
+            ]
+            for _, detections in batch
+        ]
+        run_face_models(self._app.models, images, found)
+        return [
+            [self._face(rgb, f) for f in faces]
+            for (rgb, _), faces in zip(batch, found, strict=True)
+        ]
 
     def _face(self, rgb: RGB, f: Any) -> Face:
         x1, y1, x2, y2 = (float(v) for v in f.bbox)

@@ -71,14 +71,20 @@ class Accumulator:
 
 @dataclass
 class GameState:
-    """What a recompute carries forward: accumulators, members and the watermark."""
+    """What a recompute carries forward: accumulators, members and the watermark.
+
+    ``members`` maps each folded face to the version it first counted in, so a delete
+    knows which versions it must redact; ``deletions`` counts deletes, so a version
+    rendered while a face was being deleted is dropped instead of published.
+    """
 
     dim: int
     cohorts: dict[str, Accumulator]
-    members: set[str] = field(default_factory=set)
+    members: dict[str, int] = field(default_factory=dict)
     watermark: float = 0.0
     version: int = 0
     dirty: bool = False  # something was subtracted since the last version
+    deletions: int = 0
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -87,7 +93,7 @@ class GameState:
     def add(self, face_id: str, vector: np.ndarray, gender: str | None, age: float | None) -> None:
         if face_id in self.members:
             return
-        self.members.add(face_id)
+        self.members[face_id] = self.version + 1
         for c in cohorts_of(gender):
             self.cohorts[c].add(vector, age)
 
@@ -96,7 +102,7 @@ class GameState:
     ) -> None:
         if face_id not in self.members:
             return
-        self.members.discard(face_id)
+        del self.members[face_id]
         for c in cohorts_of(gender):
             self.cohorts[c].add(vector, age, sign=-1)
 
@@ -104,20 +110,25 @@ class GameState:
         return {
             "dim": self.dim,
             "cohorts": {c: a.to_json() for c, a in self.cohorts.items()},
-            "members": sorted(self.members),
+            "members": dict(sorted(self.members.items())),
             "watermark": self.watermark,
             "version": self.version,
             "dirty": self.dirty,
+            "deletions": self.deletions,
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> GameState:
         dim = int(d["dim"])
+        members = d["members"]
+        if isinstance(members, list):  # written before versions were tracked per face
+            members = dict.fromkeys(members, 1)
         return cls(
             dim,
             {c: Accumulator.from_json(dim, a) for c, a in d["cohorts"].items()},
-            set(d["members"]),
+            {str(k): int(v) for k, v in members.items()},
             float(d["watermark"]),
             int(d["version"]),
             bool(d.get("dirty", False)),
+            int(d.get("deletions", 0)),
         )

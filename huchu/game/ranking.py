@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from huchu.context import Context
 from huchu.game.state import current
+from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
 from huchu.schemas import Cohort, Leaderboard, LeaderboardItem
 
@@ -26,7 +27,7 @@ def ranked(
     # A few extra hits so equal scores at the cut are ordered by id, not by index luck.
     hits = ctx.vectors.search(ctx.faces, [float(v) for v in mean], match, limit + 8)
     rows = sorted(
-        ((h.id, round(float(h.score or 0.0), 6), h.payload) for h in hits),
+        ((h.id, round(float(h.score or 0.0), 6), h.payload) for h in visible(hits)),
         key=lambda t: (-t[1], t[0]),
     )
     return rows[:limit]

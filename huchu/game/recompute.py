@@ -1,7 +1,7 @@
 """Recompute a game, top to bottom: fold in new faces, rank, render, write a version, point at it.
 
-Deletes take their faces out of the sums at once (``subtract_deleted``, wired on the
-``Context`` by ``build_context``); the next recompute publishes the change.
+Deletes take their faces out of the sums and publish at once (``huchu/game/erase.py``,
+wired on the ``Context`` by ``build_context``).
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ from huchu.imaging.decode import decode_image
 from huchu.photos.records import now
 from huchu.schemas import Averages
 
-log = logging.getLogger(__name__)
-
 PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
 # catches a slow commit (the member set keeps it from counting twice).
 LATE_COMMIT_S = 120.0
+log = logging.getLogger(__name__)
 
 
-def _images(ctx: Context) -> Callable[[str], RGB]:
+def images_of(ctx: Context) -> Callable[[str], RGB]:
     cache: dict[str, RGB] = {}
 
     def get(key: str) -> RGB:
@@ -49,26 +48,26 @@ def fold_new_faces(ctx: Context, event: str, state: GameState, morph: MorphState
     added = 0
     cursor = None
     newest = state.watermark
-    image = _images(ctx)
+    image = images_of(ctx)
     since = max(0.0, state.watermark - LATE_COMMIT_S)
     while True:
         match = {"event": event, "created_ts": {"gte": since}}
         points, cursor = ctx.vectors.scroll(ctx.faces, match, PAGE, cursor, vectors=True)
         for p in sorted(points, key=lambda p: (p.payload.get("image_key", ""), p.id)):
-            if p.id in state.members or p.vector is None:
+            if p.id in state.members or p.vector is None or p.payload.get("deleting"):
                 continue
             state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
             added += 1
             newest = max(newest, float(p.payload.get("created_ts", 0.0)))
             if morph is not None:
-                _morph(morph, image, p.payload, +1)
+                morph_face(morph, image, p.payload, +1)
         if cursor is None:
             break
     state.watermark = newest
     return added
 
 
-def _morph(
+def morph_face(
     morph: MorphState, image: Callable[[str], RGB], payload: dict[str, Any], sign: int
 ) -> None:
     lm = payload.get("landmarks")
@@ -82,75 +81,86 @@ def _morph(
         morph.skipped += sign
 
 
-def subtract_deleted(
-    ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
-) -> None:
-    """Delete hook: take the faces out of their event's sums now, while the photo still exists."""
-    by_event: dict[str, list[int]] = {}
-    for i, p in enumerate(payloads):
-        by_event.setdefault(p["event"], []).append(i)
-    image = _images(ctx)
-    for event, idx in by_event.items():
-        with store.lock(event):
-            state, morph = store.load(ctx, event)
-            changed = False
-            for i in idx:
-                p = payloads[i]
-                if p["face_id"] not in state.members:
-                    continue  # never folded in: nothing to take out
-                state.remove(p["face_id"], np.asarray(vectors[i]), p.get("gender"), p.get("age"))
-                _morph(morph, image, p, -1)
-                changed = True
-            if changed:
-                state.dirty = True
-                store.save(ctx, event, state, morph)
-
-
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
-    """Write version N+1 (stats, mean vectors, pictures), then move ``current`` in one put."""
-    with store.lock(event):
-        state, morph = store.load(ctx, event)
-        added = fold_new_faces(ctx, event, state, morph if images else None)
-        head = store.current(ctx, event)
-        if head is not None and added == 0 and not state.dirty:
-            return store.public(ctx, head, event)  # nothing changed: no new version
-        _refresh_families(ctx, event)
-        computed_at, _ = now()
-        version = state.version + 1
-        cohorts = []
-        for c in COHORTS:
-            acc = state.cohorts[c]
-            if acc.count == 0:
-                continue
-            best = ranking.ranked(ctx, event, c, acc.mean, 1)
-            cohorts.append(
-                {
-                    "cohort": c,
-                    "count": acc.count,
-                    "mean_age": None if acc.mean_age is None else round(acc.mean_age, 2),
-                    "spread": round(acc.spread, 4),
-                    "closest_face_id": best[0][0] if best else None,
-                    "mean": acc.mean.tolist(),
-                }
-            )
-        keys: dict[str, Any] = {}
-        if images:
-            history = store.history_snapshots(ctx, event)
-            keys = render_version(ctx, event, version, state, morph, history)
-        snapshot = {
-            "event": event,
-            "version": version,
-            "computed_at": computed_at,
-            "cohorts": cohorts,
-            "images": keys,
-            "morph_skipped": morph.skipped,
-        }
-        store.write_version(ctx, snapshot)
-        state.version = version
+    """Fold in new faces and publish version N+1; nothing new keeps version N."""
+    with store.render_lock(event):
+        return refresh(ctx, event, images)
+
+
+def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) -> Averages:
+    """Reserve the next version in the state (short, conditional), then render and publish it.
+
+    Without new faces it publishes only when the sums changed (a delete) or when the
+    last reserved version never became current (a publish that failed or was dropped).
+    """
+
+    def reserve(state: GameState, morph: MorphState) -> tuple[int, int, int] | None:
+        added = fold_new_faces(ctx, event, state, morph if images else None) if fold else 0
+        head = store.pointer(ctx, event)
+        if added == 0 and not state.dirty and head >= state.version:
+            return None
+        state.version += 1
         state.dirty = False
-        store.save(ctx, event, state, morph)
-        store.move_pointer(ctx, event, version)
-        return store.public(ctx, snapshot, event)
+        return state.version, state.deletions, head
+
+    done = store.update(ctx, event, reserve)
+    if done is None:
+        return store.public(ctx, store.current(ctx, event), event)
+    (version, deletions, head), state, morph = done
+    for orphan in store.versions_from(ctx, event, head + 1):
+        if int(orphan["version"]) < version:  # reserved once, never made current
+            store.drop_version(ctx, event, int(orphan["version"]))
+    return publish(ctx, event, version, deletions, state, morph, images)
+
+
+def publish(
+    ctx: Context,
+    event: str,
+    version: int,
+    deletions: int,
+    state: GameState,
+    morph: MorphState,
+    images: bool,
+) -> Averages:
+    """Stats and pictures of ``version`` (and the look-alike graph's families, refreshed in
+    the graph database); it becomes current unless a delete overtook it."""
+    _refresh_families(ctx, event)
+    cohorts = []
+    for c in COHORTS:
+        acc = state.cohorts[c]
+        if acc.count == 0:
+            continue
+        best = ranking.ranked(ctx, event, c, acc.mean, 1)
+        cohorts.append(
+            {
+                "cohort": c,
+                "count": acc.count,
+                "mean_age": None if acc.mean_age is None else round(acc.mean_age, 2),
+                "spread": round(acc.spread, 4),
+                "closest_face_id": best[0][0] if best else None,
+                "mean": acc.mean.tolist(),
+            }
+        )
+    keys: dict[str, Any] = {}
+    if images:
+        history = store.history_snapshots(ctx, event)
+        keys = render_version(ctx, event, version, state, morph, history)
+    snapshot = {
+        "event": event,
+        "version": version,
+        "computed_at": now()[0],
+        "cohorts": cohorts,
+        "images": keys,
+        "morph_skipped": morph.skipped,
+    }
+    store.write_version(ctx, snapshot)
+    if store.load(ctx, event)[0].deletions != deletions:
+        # A face was deleted while this version was drawn: it may show the face, so it
+        # goes; the delete publishes its own, newer version.
+        store.drop_version(ctx, event, version)
+        return store.public(ctx, store.current(ctx, event), event)
+    store.move_pointer(ctx, event, version)
+    return store.public(ctx, snapshot, event)
 
 
 def _refresh_families(ctx: Context, event: str) -> None:

@@ -1,30 +1,46 @@
 """A game's state and versions in the object store: sums, snapshots, the ``current`` pointer.
 
-Layout under ``events/<event>/game/``: ``state.json`` + ``morph.npz`` (the running sums),
-``versions/<n>.json`` (immutable snapshots, with their pictures in ``versions/<n>/``) and
-``current.json``, the pointer readers follow.
+Layout under ``events/<event>/game/``: ``state.npz`` (the running sums and statistics, one
+object written conditionally), ``versions/<n>.json`` (snapshots, with their pictures in
+``versions/<n>/``) and ``current.json``, the pointer readers follow.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
 
 from huchu.context import Context
-from huchu.errors import NotFound
+from huchu.errors import NotFound, Unavailable
 from huchu.game.average import GameState
 from huchu.game.render.morph import MorphState
 from huchu.schemas import Averages, CohortAverage, History, HistoryItem
+from huchu.stores.objects import Conflict
+
+JSON = "application/json"
+
+# How often a conditional write is retried when another process got there first.
+RETRIES = 20
 
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
 
 def lock(event: str) -> threading.Lock:
-    """One recompute or delete-subtraction per event at a time in this process."""
+    """In this process: one read-modify-write of an event's state at a time (short)."""
     with _guard:
-        return _locks.setdefault(event, threading.Lock())
+        return _locks.setdefault(f"state:{event}", threading.Lock())
+
+
+def render_lock(event: str) -> threading.Lock:
+    """In this process: one recompute render per event at a time; deletes never wait on it."""
+    with _guard:
+        return _locks.setdefault(f"render:{event}", threading.Lock())
 
 
 def prefix(event: str) -> str:
@@ -33,6 +49,10 @@ def prefix(event: str) -> str:
 
 def version_prefix(event: str, version: int) -> str:
     return f"{prefix(event)}/versions/{version:06d}"
+
+
+def state_key(event: str) -> str:
+    return f"{prefix(event)}/state.npz"
 
 
 def get_json(ctx: Context, key: str) -> dict[str, Any] | None:
@@ -47,30 +67,85 @@ def put_json(ctx: Context, key: str, data: dict[str, Any]) -> None:
     ctx.objects.put(key, json.dumps(data).encode(), "application/json")
 
 
-def load(ctx: Context, event: str) -> tuple[GameState, MorphState]:
-    raw = get_json(ctx, f"{prefix(event)}/state.json")
-    state = GameState.from_json(raw) if raw else GameState.empty(ctx.info.embedding_dim)
+def encode(state: GameState, morph: MorphState) -> bytes:
+    """Sums, morph sums and statistics as one object, so they are always written together."""
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        state=np.frombuffer(json.dumps(state.to_json()).encode(), dtype=np.uint8),
+        morph=np.frombuffer(morph.to_bytes(), dtype=np.uint8),
+    )
+    return buf.getvalue()
+
+
+def decode(data: bytes) -> tuple[GameState, MorphState]:
+    z = np.load(io.BytesIO(data))
+    state = GameState.from_json(json.loads(z["state"].tobytes()))
+    return state, MorphState.from_bytes(z["morph"].tobytes())
+
+
+def load(ctx: Context, event: str) -> tuple[GameState, MorphState, str | None]:
+    """The state, its morph sums, and the tag a conditional ``save`` needs (None: new)."""
     try:
-        morph = MorphState.from_bytes(ctx.objects.get(f"{prefix(event)}/morph.npz"))
+        data, etag = ctx.objects.get_tagged(state_key(event))
     except NotFound:
-        morph = MorphState()
-    return state, morph
+        return GameState.empty(ctx.info.embedding_dim), MorphState(), None
+    state, morph = decode(data)
+    return state, morph, etag
 
 
-def save(ctx: Context, event: str, state: GameState, morph: MorphState) -> None:
-    # Morph sums first: a state.json never claims faces the sums lack.
-    ctx.objects.put(f"{prefix(event)}/morph.npz", morph.to_bytes(), "application/octet-stream")
-    put_json(ctx, f"{prefix(event)}/state.json", state.to_json())
+def save(ctx: Context, event: str, state: GameState, morph: MorphState, etag: str | None) -> str:
+    """Write only over the state that was read (raises ``Conflict`` otherwise)."""
+    return ctx.objects.put_if(state_key(event), encode(state, morph), "application/x-npz", etag)
+
+
+T = TypeVar("T")
+
+
+def update(
+    ctx: Context, event: str, change: Callable[[GameState, MorphState], T | None]
+) -> tuple[T, GameState, MorphState] | None:
+    """Read, change, write back conditionally; retried when another writer came first.
+
+    ``change`` edits the state in place and returns a result, or None for "nothing to
+    write". Safe across processes and function instances (conditional writes).
+    """
+    for _ in range(RETRIES):
+        with lock(event):
+            state, morph, etag = load(ctx, event)
+            result = change(state, morph)
+            if result is None:
+                return None
+            try:
+                save(ctx, event, state, morph, etag)
+            except Conflict:
+                continue
+            return result, state, morph
+    raise Unavailable(f"the game state of {event!r} is too busy; try again")
 
 
 def write_version(ctx: Context, snapshot: dict[str, Any]) -> None:
-    """The immutable snapshot first; only then does ``current`` point at it."""
+    """The immutable snapshot; ``current`` moves to it only afterwards."""
     event, version = snapshot["event"], snapshot["version"]
     put_json(ctx, f"{version_prefix(event, version)}.json", snapshot)
 
 
-def move_pointer(ctx: Context, event: str, version: int) -> None:
-    put_json(ctx, f"{prefix(event)}/current.json", {"version": version})
+def move_pointer(ctx: Context, event: str, version: int) -> bool:
+    """Point ``current`` at ``version`` unless it already points at a newer one."""
+    key = f"{prefix(event)}/current.json"
+    for _ in range(RETRIES):
+        try:
+            data, etag = ctx.objects.get_tagged(key)
+            if int(json.loads(data)["version"]) >= version:
+                return False
+        except NotFound:
+            etag = None
+        try:
+            ctx.objects.put_if(key, json.dumps({"version": version}).encode(), JSON, etag)
+            return True
+        except Conflict:
+            continue
+    raise Unavailable(f"the averages of {event!r} are too busy; try again")
 
 
 def current(ctx: Context, event: str) -> dict[str, Any] | None:
@@ -136,3 +211,31 @@ def history(ctx: Context, event: str, cohort: str) -> History:
                     )
                 )
     return History(items=items)
+
+
+def pointer(ctx: Context, event: str) -> int:
+    """The version ``current`` points at (0: none yet)."""
+    data = get_json(ctx, f"{prefix(event)}/current.json")
+    return 0 if data is None else int(data["version"])
+
+
+def version_keys(ctx: Context, event: str, version: int) -> list[str]:
+    base = version_prefix(event, version)
+    return [f"{base}.json", *ctx.objects.list(f"{base}/")]
+
+
+def drop_version(ctx: Context, event: str, version: int) -> None:
+    """A version that never became current: its snapshot and pictures go."""
+    ctx.objects.delete(version_keys(ctx, event, version))
+
+
+def versions_from(ctx: Context, event: str, first: int) -> list[dict[str, Any]]:
+    """Every stored snapshot numbered ``first`` or later, current or not."""
+    base = f"{prefix(event)}/versions/"
+    out = []
+    for key in ctx.objects.list(base):
+        if key.endswith(".json") and "/" not in key[len(base) :]:
+            snap = get_json(ctx, key)
+            if snap is not None and int(snap["version"]) >= first:
+                out.append(snap)
+    return sorted(out, key=lambda s: int(s["version"]))

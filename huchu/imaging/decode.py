@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -45,10 +46,23 @@ class DecodedImage:
         return int(self.rgb.shape[0])
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULTS.max_image_pixels) -> DecodedImage:
-    """Decode bytes into an upright 8-bit RGB array, or raise a typed error."""
+# At most this many decodes hold their bitmaps at once in a process.
+_DECODES = threading.BoundedSemaphore(DEFAULTS.max_decodes)
+
+
+def decode_image(
+    data: bytes,
+    max_pixels: int = DEFAULTS.max_image_pixels,
+    max_side: int = DEFAULTS.decode_max_side,
+) -> DecodedImage:
+    """Decode bytes into an upright 8-bit RGB array at most ``max_side``, or raise a typed error."""
     if not data:
         raise UnsupportedMedia("the file is empty")
+    with _DECODES:
+        return _decode(data, max_pixels, max_side)
+
+
+def _decode(data: bytes, max_pixels: int, max_side: int) -> DecodedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -65,8 +79,18 @@ def decode_image(data: bytes, max_pixels: int = DEFAULTS.max_image_pixels) -> De
             if width < 1 or height < 1:
                 raise UnsupportedMedia("image has no pixels")
             image.seek(0)  # first frame of an animation
+            if fmt == "JPEG" and max(width, height) > max_side:
+                # DCT scaling: decoded straight at 1/2, 1/4 or 1/8 size, never in full.
+                image.draft(
+                    "RGB",
+                    (
+                        width * max_side // max(width, height),
+                        height * max_side // max(width, height),
+                    ),
+                )
             image.load()
-            upright: Image.Image = ImageOps.exif_transpose(image) or image
+            reduced = _reduce(image, max_side)
+            upright: Image.Image = ImageOps.exif_transpose(reduced) or reduced
             rgb = _to_rgb(upright)
     except (TooLarge, UnsupportedMedia):
         raise
@@ -79,6 +103,20 @@ def decode_image(data: bytes, max_pixels: int = DEFAULTS.max_image_pixels) -> De
             f"the image could not be decoded ({exc.__class__.__name__})"
         ) from None
     return DecodedImage(rgb=rgb, format=fmt)
+
+
+def _reduce(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink a decoded picture larger than ``max_side`` before any conversion copies it."""
+    longest = max(image.size)
+    if longest <= max_side:
+        return image
+    factor = -(-longest // max_side)  # ceil: the result is at most max_side
+    if image.mode in ("L", "RGB", "RGBA", "LA", "I", "F", "CMYK", "I;16"):
+        reduced = image.reduce(factor)
+    else:  # palettes: keep the palette
+        size = (max(1, image.width // factor), max(1, image.height // factor))
+        reduced = image.resize(size, Image.Resampling.NEAREST)  # info (EXIF) is kept
+    return reduced
 
 
 def _to_rgb(image: Image.Image) -> RGB:

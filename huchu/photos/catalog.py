@@ -47,14 +47,21 @@ def list_photos(
 ) -> PhotoPage:
     match = _scope(event, owner_token, mine)
     points, nxt = ctx.vectors.scroll(ctx.photos, match, limit, _cursor(cursor))
-    return PhotoPage(items=[photo_model(ctx, p.payload) for p in points], next_cursor=nxt)
+    items = [photo_model(ctx, p.payload) for p in visible(points)]
+    return PhotoPage(items=items, next_cursor=nxt)
 
 
-def get_photo_payload(ctx: Context, photo_id: str) -> dict[str, Any]:
+def visible(points: list[Point]) -> list[Point]:
+    """Points of a photo being deleted are already gone for every reader."""
+    return [p for p in points if not p.payload.get("deleting")]
+
+
+def get_photo_payload(ctx: Context, photo_id: str, deleting: bool = False) -> dict[str, Any]:
+    """The stored photo; one being deleted only for the delete that finishes it."""
     if not is_id(photo_id):
         raise NotFound("no such photo")
     found = ctx.vectors.retrieve(ctx.photos, [photo_id])
-    if not found:
+    if not found or (found[0].payload.get("deleting") and not deleting):
         raise NotFound("no such photo")
     return found[0].payload
 
@@ -74,13 +81,13 @@ def list_faces(
 ) -> FacePage:
     match = _scope(event, owner_token, mine) | {"gender": gender}
     points, nxt = ctx.vectors.scroll(ctx.faces, match, limit, _cursor(cursor))
-    return FacePage(items=[face_model(ctx, p.payload) for p in points], next_cursor=nxt)
+    return FacePage(items=[face_model(ctx, p.payload) for p in visible(points)], next_cursor=nxt)
 
 
 def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
     if not is_id(face_id):
         raise NotFound("no such face")
-    found = ctx.vectors.retrieve(ctx.faces, [face_id], vectors=vectors)
+    found = visible(ctx.vectors.retrieve(ctx.faces, [face_id], vectors=vectors))
     if not found:
         raise NotFound("no such face")
     return found[0]
@@ -101,7 +108,7 @@ def _similar_points(
     exclude: str | None,
 ) -> list[Point]:
     hits = ctx.vectors.search(ctx.faces, vector, {"event": event}, limit + 1, min_score)
-    return [h for h in hits if h.id != exclude][:limit]
+    return [h for h in visible(hits) if h.id != exclude][:limit]
 
 
 def _items(ctx: Context, hits: list[Point], photo_id: str | None) -> list[SimilarItem]:

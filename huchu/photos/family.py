@@ -10,6 +10,7 @@ from typing import Any
 
 from huchu.context import Context
 from huchu.errors import NoPath, NotFound
+from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
 from huchu.schemas import (
     Cluster,
@@ -32,9 +33,24 @@ def link(ctx: Context, faces: list[Point]) -> None:
     lookalikes.link_faces(ctx.vectors, ctx.graph, ctx.faces, faces, ctx.info.thresholds.lookalike)
 
 
-def unlink(ctx: Context, payloads: list[dict[str, Any]], _vectors: list[list[float]]) -> None:
-    """Delete hook: the faces leave the graph with every link they had."""
+def unlink(ctx: Context, payloads: list[dict[str, Any]]) -> None:
+    """The faces leave the graph with every link they had."""
     lookalikes.unlink_faces(ctx.graph, ctx.faces, payloads)
+
+
+class GraphEraser:
+    """The graph's part of a delete (a ``DeleteWatcher`` on the ``Context``)."""
+
+    def before(
+        self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
+    ) -> bool:
+        unlink(ctx, payloads)
+        # Undoable: if the delete stops and the photo stays, the next recompute links its
+        # faces again (``refresh`` fills what the graph lacks).
+        return False
+
+    def after(self, ctx: Context, events: set[str]) -> None:
+        return None
 
 
 def refresh(ctx: Context, event: str) -> int:
@@ -53,7 +69,7 @@ def _face(ctx: Context, face_id: str) -> Point:
 
 
 def _faces(ctx: Context, ids: list[str]) -> list[Face]:
-    return [face_model(ctx, p.payload) for p in ctx.vectors.retrieve(ctx.faces, ids)]
+    return [face_model(ctx, p.payload) for p in visible(ctx.vectors.retrieve(ctx.faces, ids))]
 
 
 def family(ctx: Context, face_id: str, limit: int) -> Family:

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+
+# What the server issues: URL-safe base64 of random bytes. 22 characters carry at least
+# 128 bits, so anything shorter (or of other characters) was not issued by us.
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{22,128}$"
+_TOKEN_RE = re.compile(TOKEN_PATTERN[1:-1])
+TOKEN_BYTES = 24  # 192 random bits, 32 characters
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def is_token(value: str) -> bool:
+    """Whether ``value`` has the form of a token we issue (the whole string)."""
+    return _TOKEN_RE.fullmatch(value) is not None
 
 
 def hash_token(token: str) -> str:

@@ -163,7 +163,7 @@ def _undo(ctx: Context, keys: list[str], plan: Plan | None) -> None:
         log.exception("rollback of vectors failed")
     try:
         if plan is not None:
-            family.unlink(ctx, [p.payload for p in plan.faces], [])
+            family.unlink(ctx, [p.payload for p in plan.faces])
     except Exception:
         log.exception("rollback of the look-alike graph failed")
     try:

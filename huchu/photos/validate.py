@@ -6,7 +6,8 @@ import re
 
 from huchu.errors import BadRequest
 
-EVENT_RE = re.compile(r"^[a-z0-9-]{1,40}$")
+# The whole string: ``fullmatch``, since ``$`` also matches before a trailing newline.
+EVENT_RE = re.compile(r"[a-z0-9-]{1,40}")
 MAX_TITLE = 100
 MAX_LIMIT = 100
 
@@ -14,7 +15,7 @@ MAX_LIMIT = 100
 def event(value: str | None) -> str:
     if value is None or value == "":
         return "default"
-    if not EVENT_RE.match(value):
+    if not EVENT_RE.fullmatch(value):
         raise BadRequest("event must be 1-40 characters of a-z, 0-9 and '-'")
     return value
 

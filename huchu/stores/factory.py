@@ -49,7 +49,12 @@ def s3_client(settings: Settings, endpoint: str | None = None) -> Any:
 def build_object_store(settings: Settings) -> ObjectStore:
     if settings.uses_s3:
         assert settings.s3_bucket
-        return S3ObjectStore(s3_client(settings), settings.s3_bucket)
+        public = (
+            s3_client(settings, settings.s3_public_endpoint)
+            if settings.s3_public_endpoint
+            else None
+        )
+        return S3ObjectStore(s3_client(settings), settings.s3_bucket, public)
     signer = UrlSigner(url_secret(settings), settings.public_base_url)
     return LocalObjectStore(Path(settings.data_dir) / "objects", signer)
 
@@ -86,4 +91,3 @@ def build_graph_store(settings: Settings) -> FalkorGraph:
     except BaseException:
         server.stop()
         raise
-

@@ -10,4 +10,19 @@ terraform {
 
 provider "aws" {
   region = var.region
+  default_tags {
+    tags = { Project = var.name }
+  }
 }
+
+# CloudFront's web ACL and certificate live in us-east-1, whatever the main region.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+  default_tags {
+    tags = { Project = var.name }
+  }
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}

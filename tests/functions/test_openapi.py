@@ -15,7 +15,7 @@ JSON = "application/json"
 # Statuses a route answers beyond 500/503, by (method, path); checked both ways below.
 ERRORS = {
     ("POST", "/api/photos"): {400, 413, 415, 422, 429},
-    ("DELETE", "/api/photos/{photo_id}"): {403, 404},
+    ("DELETE", "/api/photos/{photo_id}"): {400, 403, 404},
     ("GET", "/api/photos"): {400},
     ("GET", "/api/photos/{photo_id}"): {404},
     ("GET", "/api/faces"): {400},

@@ -145,6 +145,11 @@ class FailingPut:
             raise RuntimeError(f"injected failure writing {key}")
         self.inner.put(key, data, content_type)
 
+    def put_if(self, key: str, data: bytes, content_type: str, etag: str | None) -> str:
+        if key.endswith(self.suffix):
+            raise RuntimeError(f"injected failure writing {key}")
+        return self.inner.put_if(key, data, content_type, etag)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
@@ -154,16 +159,18 @@ def test_failure_before_pointer_keeps_previous_version(client: TestClient, ctx: 
     synthetic(ctx, 10, 7)
     v1 = game.recompute(ctx, "default")
     synthetic(ctx, 10, 8, t0=9000.0)
-    # The new version's snapshot is written; saving the sums (before the pointer) fails.
-    failing = dataclasses.replace(ctx, objects=FailingPut(ctx.objects, "/morph.npz"))
+    # The new version's sums, snapshot and pictures are written; moving the pointer fails.
+    failing = dataclasses.replace(ctx, objects=FailingPut(ctx.objects, "/current.json"))
     with pytest.raises(RuntimeError):
         game.recompute(failing, "default")
     now = client.get("/api/averages").json()
     assert now == v1.model_dump(mode="json")
     history = client.get("/api/averages/history", params={"cohort": "all"}).json()["items"]
     assert [h["version"] for h in history] == [1]
-    v2 = game.recompute(ctx, "default")
-    assert v2.version == 2 and {c.cohort: c.count for c in v2.cohorts}["all"] == 20
+    v2 = game.recompute(ctx, "default")  # publishes the faces again, under a new number
+    assert v2.version == 3 and {c.cohort: c.count for c in v2.cohorts}["all"] == 20
+    history = client.get("/api/averages/history", params={"cohort": "all"}).json()["items"]
+    assert [h["version"] for h in history] == [3, 1]  # the version never made current is gone
 
 
 def test_averages_empty_before_first_recompute_and_admin_only(client: TestClient) -> None:

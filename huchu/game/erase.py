@@ -1,0 +1,76 @@
+"""Deletes reach the game at once: out of the sums, out of every version, a new version.
+
+``before`` runs while the photo's faces and picture still exist (the morph sums need the
+picture to subtract it); ``after`` runs once the face vectors are gone, so the version
+it publishes ranks and draws only the faces that remain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from huchu.context import Context
+from huchu.game import state as store
+from huchu.game.average import GameState
+from huchu.game.recompute import images_of, morph_face, refresh
+from huchu.game.render.morph import MorphState
+
+
+class GameEraser:
+    """The game's part of a delete (held on the ``Context``, see ``build_context``)."""
+
+    def before(
+        self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
+    ) -> bool:
+        by_event: dict[str, list[int]] = {}
+        changed = False
+        for i, p in enumerate(payloads):
+            by_event.setdefault(p["event"], []).append(i)
+        for event, idx in by_event.items():
+            faces = [(payloads[i], vectors[i]) for i in idx]
+            first = subtract(ctx, event, faces)
+            if first is not None:
+                changed = True
+                redact(ctx, event, first, {p["face_id"] for p, _ in faces})
+        return changed
+
+    def after(self, ctx: Context, events: set[str]) -> None:
+        for event in sorted(events):
+            refresh(ctx, event, images=True, fold=False)
+
+
+def subtract(
+    ctx: Context, event: str, faces: list[tuple[dict[str, Any], list[float]]]
+) -> int | None:
+    """Take the faces out of the sums; the first version any of them counted in, or None."""
+    image = images_of(ctx)
+
+    def change(state: GameState, morph: MorphState) -> int | None:
+        hit = [(p, v) for p, v in faces if p["face_id"] in state.members]
+        if not hit:
+            return None  # never folded in (or already taken out by an earlier try)
+        first = min(state.members[p["face_id"]] for p, _ in hit)
+        for p, v in hit:
+            state.remove(p["face_id"], np.asarray(v), p.get("gender"), p.get("age"))
+            morph_face(morph, image, p, -1)
+        state.deletions += 1
+        state.dirty = True
+        return first
+
+    done = store.update(ctx, event, change)
+    return None if done is None else done[0]
+
+
+def redact(ctx: Context, event: str, first: int, face_ids: set[str]) -> None:
+    """Versions the faces counted in keep their numbers and lose every picture and mention."""
+    for snap in store.versions_from(ctx, event, first):
+        version = int(snap["version"])
+        ctx.objects.delete(ctx.objects.list(f"{store.version_prefix(event, version)}/"))
+        snap["images"] = {}
+        snap["redacted"] = True
+        for cohort in snap["cohorts"]:
+            if cohort.get("closest_face_id") in face_ids:
+                cohort["closest_face_id"] = None
+        store.write_version(ctx, snap)

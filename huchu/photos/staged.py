@@ -1,0 +1,68 @@
+"""Direct-to-bucket uploads: a presigned PUT to a staging key, then processing from there."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+
+from huchu.context import Context
+from huchu.errors import NotFound, TooLarge, UnsupportedMedia
+from huchu.photos.upload import UploadRequest, upload_photo
+from huchu.schemas import UploadedPhoto, UploadTicket
+
+STAGING = "staging/"
+EXPIRES = 15 * 60  # the contract's "at most 15 minutes"
+# Types the decoder takes; anything else is refused before a byte is sent.
+IMAGE_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/bmp",
+    "image/tiff",
+    "image/heic",
+    "image/heif",
+}
+_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def start_upload(ctx: Context, event: str, content_type: str, size: int) -> UploadTicket:
+    """Sign a PUT of exactly ``size`` bytes of ``content_type`` to a new staging key."""
+    limit = ctx.settings.max_upload_bytes
+    if size > limit:
+        raise TooLarge(f"the file is larger than {limit} bytes")
+    media = content_type.split(";")[0].strip().lower()
+    if media not in IMAGE_TYPES:
+        raise UnsupportedMedia(f"{content_type!r} is not an image type Huchu decodes")
+    upload_id = secrets.token_urlsafe(24)
+    put = ctx.objects.upload_url(STAGING + upload_id, media, size, EXPIRES)
+    expires_at = datetime.fromtimestamp(put.expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return UploadTicket(
+        upload_id=upload_id, url=put.url, headers=put.headers, expires_at=expires_at
+    )
+
+
+def discard(ctx: Context, upload_id: str) -> None:
+    """Delete the staged bytes of an upload that will not be processed."""
+    if _UPLOAD_ID.fullmatch(upload_id):
+        ctx.objects.delete([STAGING + upload_id])
+
+
+def process_upload(
+    ctx: Context, upload_id: str, event: str, title: str | None, owner: str | None
+) -> UploadedPhoto:
+    """The ``POST /api/photos`` answer for the staged bytes, which are deleted in any case."""
+    if not _UPLOAD_ID.fullmatch(upload_id):
+        raise NotFound("no such upload")
+    key = STAGING + upload_id
+    try:
+        try:
+            data = ctx.objects.get(key)
+        except NotFound:
+            raise NotFound("no such upload: it was never sent, or has been processed") from None
+        if len(data) > ctx.settings.max_upload_bytes:
+            raise TooLarge(f"the file is larger than {ctx.settings.max_upload_bytes} bytes")
+        return upload_photo(ctx, UploadRequest(data, event, title, owner))
+    finally:
+        ctx.objects.delete([key])

@@ -1,0 +1,72 @@
+"""Leftovers of uploads and deletes that died midway (a crash, kill -9), cleared.
+
+An upload writes its files, then its face vectors, then the photo record; a delete
+marks the photo, then takes everything away, the record last. A process killed between
+two steps leaves files or faces without a record, or a photo marked ``deleting``. A
+sweep finishes those deletes and removes what no record owns, once it is older than
+``older_than_s`` (so uploads still in flight elsewhere are left alone).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+
+from huchu.context import Context
+from huchu.photos.delete import delete_photo
+from huchu.stores.ids import is_id
+
+PAGE = 1024
+_MAX48 = (1 << 48) - 1
+
+
+def id_time(value: str) -> float:
+    """When an id was made (ids sort newest first: their high bits count down)."""
+    return (_MAX48 - (uuid.UUID(value).int >> 80)) / 1000.0
+
+
+def sweep(ctx: Context, older_than_s: float) -> Counter[str]:
+    cutoff = time.time() - older_than_s
+    done: Counter[str] = Counter()
+    photos: set[str] = set()
+    cursor = None
+    while True:
+        page, cursor = ctx.vectors.scroll(ctx.photos, {}, PAGE, cursor)
+        for p in page:
+            if p.payload.get("deleting") and id_time(p.id) < cutoff:
+                delete_photo(ctx, p.id, None, is_admin=True)
+                done["deletes finished"] += 1
+            else:
+                photos.add(p.id)
+        if cursor is None:
+            break
+    stray: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = ctx.vectors.scroll(ctx.faces, {}, PAGE, cursor)
+        stray += [
+            f.id for f in page if f.payload.get("photo_id") not in photos and id_time(f.id) < cutoff
+        ]
+        if cursor is None:
+            break
+    if stray:
+        ctx.vectors.delete(ctx.faces, stray)
+        done["faces without a photo"] += len(stray)
+    files = [
+        key
+        for key in ctx.objects.list("events/")
+        if (photo := _photo_of(key)) is not None and photo not in photos and id_time(photo) < cutoff
+    ]
+    if files:
+        ctx.objects.delete(files)
+        done["files without a photo"] += len(files)
+    return done
+
+
+def _photo_of(key: str) -> str | None:
+    """``events/<e>/photos/<id>/...`` -> ``<id>``."""
+    parts = key.split("/")
+    if len(parts) >= 4 and parts[2] == "photos" and is_id(parts[3]):
+        return parts[3]
+    return None

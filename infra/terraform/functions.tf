@@ -1,0 +1,156 @@
+# One image, one function per group, one role per function with only what it does:
+# photos writes and deletes photos, catalog and admin only read (and sign links),
+# averages and recompute write the game's images and state.
+
+locals {
+  s3_actions = {
+    photos    = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    catalog   = ["s3:GetObject"]
+    averages  = ["s3:GetObject", "s3:PutObject"]
+    admin     = ["s3:GetObject"]
+    recompute = ["s3:GetObject", "s3:PutObject"]
+  }
+  kms_actions = {
+    photos    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    catalog   = ["kms:Decrypt"]
+    averages  = ["kms:Decrypt", "kms:GenerateDataKey"]
+    admin     = ["kms:Decrypt"]
+    recompute = ["kms:Decrypt", "kms:GenerateDataKey"]
+  }
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "fn" {
+  for_each           = local.functions
+  name               = "${var.name}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+data "aws_iam_policy_document" "fn" {
+  for_each = local.functions
+  statement {
+    sid       = "Objects"
+    actions   = local.s3_actions[each.key]
+    resources = ["${aws_s3_bucket.images.arn}/*"]
+  }
+  statement {
+    sid       = "ListObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.images.arn]
+  }
+  statement {
+    sid       = "Key"
+    actions   = local.kms_actions[each.key]
+    resources = [aws_kms_key.main.arn]
+  }
+  statement {
+    sid       = "Secrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.app.arn]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn[each.key].arn}:*"]
+  }
+  dynamic "statement" {
+    for_each = each.key == "recompute" ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.recompute_dlq.arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "fn" {
+  for_each = local.functions
+  role     = aws_iam_role.fn[each.key].id
+  policy   = data.aws_iam_policy_document.fn[each.key].json
+}
+
+# Network interfaces in the VPC and X-Ray segments: AWS's managed policies, scoped by AWS.
+resource "aws_iam_role_policy_attachment" "vpc" {
+  for_each   = local.functions
+  role       = aws_iam_role.fn[each.key].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_iam_role_policy_attachment" "xray" {
+  for_each   = local.functions
+  role       = aws_iam_role.fn[each.key].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+resource "aws_cloudwatch_log_group" "fn" {
+  #checkov:skip=CKV_AWS_338:privacy: logs with participants' addresses are kept var.log_retention_days (30 by default), not a year
+  for_each          = local.functions
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_sqs_queue" "recompute_dlq" {
+  name                      = "${var.name}-recompute-dlq"
+  kms_master_key_id         = aws_kms_key.main.arn
+  message_retention_seconds = 1209600
+}
+
+resource "aws_lambda_function" "fn" {
+  #checkov:skip=CKV_AWS_272:code signing applies to zip packages; the image is pinned by an immutable ECR tag
+  #checkov:skip=CKV_AWS_116:the HTTP functions are invoked synchronously by API Gateway (a dead-letter queue only catches asynchronous events); recompute has one
+  for_each                       = local.functions
+  function_name                  = "${var.name}-${each.key}"
+  role                           = aws_iam_role.fn[each.key].arn
+  package_type                   = "Image"
+  image_uri                      = local.image_uri
+  architectures                  = ["x86_64"]
+  memory_size                    = each.value.memory
+  timeout                        = each.value.timeout
+  reserved_concurrent_executions = var.concurrency[each.key]
+  kms_key_arn                    = aws_kms_key.main.arn
+
+  image_config {
+    command = [each.value.command]
+  }
+
+  environment {
+    variables = local.environment
+  }
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  ephemeral_storage {
+    size = 1024
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = each.key == "recompute" ? [1] : []
+    content {
+      target_arn = aws_sqs_queue.recompute_dlq.arn
+    }
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.fn[each.key].name
+  }
+
+  depends_on = [aws_iam_role_policy.fn, aws_iam_role_policy_attachment.vpc]
+}

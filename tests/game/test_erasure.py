@@ -1,0 +1,78 @@
+"""Delete leaves no trace: on disk, in the history, in the current averages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from huchu.context import Context
+from tests.functions.conftest import ADMIN, upload
+
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def traces(root: Path, needles: dict[str, bytes]) -> list[str]:
+    """Every file under ``root`` (binary included) that holds one of the needles."""
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path.relative_to(root)}: {name}" for name, n in needles.items() if n in data]
+    return found
+
+
+def needles_of(ctx: Context, photo: dict[str, object], face_id: str) -> dict[str, bytes]:
+    vector = np.asarray(ctx.vectors.retrieve(ctx.faces, [face_id], vectors=True)[0].vector)
+    return {
+        "face id": face_id.encode(),
+        "face id (hex)": face_id.replace("-", "").encode(),
+        "photo id": str(photo["photo_id"]).encode(),
+        "photo id (hex)": str(photo["photo_id"]).replace("-", "").encode(),
+        "embedding (float32)": vector.astype("<f4").tobytes()[:64],
+        "embedding (float64)": vector.astype("<f8").tobytes()[:64],
+        "embedding (float32, big-endian)": vector.astype(">f4").tobytes()[:64],
+        # pickle writes each float as its own opcode: one component is 2**-64 unlikely by chance
+        "embedding (pickled float)": b"G" + vector.astype(">f8")[:1].tobytes(),
+    }
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_delete_leaves_no_trace_on_disk(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    kept = upload(client, photos["biden.jpg"]).json()
+    gone = upload(client, photos["obama.jpg"]).json()
+    face_id = gone["faces"][0]["face_id"]
+    needles = needles_of(ctx, gone, face_id)
+    first = client.post("/api/averages/recompute", headers=AUTH).json()
+    assert {c["cohort"]: c["count"] for c in first["cohorts"]}["all"] == 2
+    alive = " ".join(traces(Path(ctx.settings.data_dir), needles))
+    assert "face id" in alive and "photo id" in alive and "embedding" in alive  # seen while alive
+
+    r = client.delete(
+        f"/api/photos/{gone['photo_id']}", headers={"X-Huchu-Owner": gone["owner_token"]}
+    )
+    assert r.status_code == 204
+    # The averages changed by the delete's answer, before any recompute.
+    now = client.get("/api/averages").json()
+    assert now["version"] == first["version"] + 1
+    assert {c["cohort"]: c["count"] for c in now["cohorts"]}["all"] == 1
+    assert face_id not in str(now)
+    board = client.get("/api/leaderboard").json()
+    assert [i["face"]["photo_id"] for i in board["items"]] == [kept["photo_id"]]
+
+    client.post("/api/averages/recompute", headers=AUTH)
+    # The history keeps the first version's numbers, without its pictures.
+    history = client.get("/api/averages/history").json()["items"]
+    assert [h["version"] for h in history] == [now["version"], first["version"]]
+    assert history[1]["count"] == 2 and history[1]["image_url"] is None
+    graph = client.get("/api/graph").json()
+    assert face_id not in str(graph) and gone["photo_id"] not in str(graph)
+
+    data = Path(ctx.settings.data_dir)
+    assert traces(data, needles) == []
+    empty = [p for p in data.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert [p for p in empty if "photos" in p.parts] == []
+    assert [p for p in data.rglob(".tmp-*")] == []

@@ -1,0 +1,166 @@
+"""Terraform deploys what the app serves: checkov's AWS checks, routes, limits, formatting."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from fastapi import FastAPI
+
+from huchu.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TERRAFORM = ROOT / "infra" / "terraform"
+FUNCTIONS = ("photos", "catalog", "averages", "admin")
+# Served by the embedded app only (its signed /files/ links are not in the OpenAPI document).
+EMBEDDED_ONLY = {"GET /healthz", "GET /readyz"}
+
+
+def checkov_binary() -> str | None:
+    """checkov has its own virtualenv (its pins clash with Huchu's): see the Makefile."""
+    candidates = [
+        os.environ.get("HUCHU_CHECKOV", ""),
+        str(Path(sys.prefix) / "tools" / "checkov" / "bin" / "checkov"),
+        shutil.which("checkov") or "",
+    ]
+    return next((c for c in candidates if c and Path(c).is_file()), None)
+
+
+def checkov_pin() -> str:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    (pin,) = extras["checkov"]
+    return str(pin).split("==")[1]
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> dict[str, Any]:
+    binary = checkov_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("checkov is missing: `make test` installs it into .venv/tools/checkov")
+        pytest.skip("checkov is not installed (make test installs it)")
+    out = subprocess.run(
+        [binary, "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    assert out.stdout.strip(), out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    return cast(dict[str, Any], report[0] if isinstance(report, list) else report)
+
+
+def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
+    summary = checkov_report["summary"]
+    assert summary["checkov_version"] == checkov_pin()
+    assert summary["parsing_errors"] == 0
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
+        for c in checkov_report["results"]["failed_checks"]
+    ]
+    assert failed == []
+    # Every file is scanned, the Qdrant module too.
+    scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
+    assert "/modules/qdrant_fargate/main.tf" in scanned and "/functions.tf" in scanned
+    assert summary["passed"] > 250
+
+
+def test_every_skip_is_written_in_the_code_with_a_reason(checkov_report: dict[str, Any]) -> None:
+    sources = "\n".join(p.read_text() for p in TERRAFORM.rglob("*.tf"))
+    written = dict(re.findall(r"#checkov:skip=(\w+):(.+)", sources))
+    for check in checkov_report["results"]["skipped_checks"]:
+        reason = check["check_result"].get("suppress_comment", "")
+        assert check["check_id"] in written, check["check_id"]
+        assert len(reason.split()) >= 5, f"{check['check_id']} needs a reason: {reason!r}"
+
+
+def function_app(name: str) -> FastAPI:
+    """The function's FastAPI app, as its Lambda handler serves it."""
+    module = importlib.import_module(f"functions.{name}")
+    factory = getattr(module, "create_app", None)
+    if factory is not None and factory.__module__ == module.__name__:
+        return cast(FastAPI, factory(Settings()))
+    app = getattr(module, "app", None)
+    if isinstance(app, FastAPI):
+        return app
+    app = FastAPI()
+    app.include_router(module.router)
+    return app
+
+
+def route_keys(app: FastAPI) -> set[str]:
+    """Every method and path the app answers, from its OpenAPI document."""
+    paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
+    return {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+
+
+def terraform_routes() -> dict[str, str]:
+    return cast(dict[str, str], json.loads((TERRAFORM / "routes.json").read_text()))
+
+
+def test_api_gateway_routes_are_exactly_the_functions_routes() -> None:
+    served = {key: name for name in FUNCTIONS for key in route_keys(function_app(name))}
+    assert terraform_routes() == served
+
+
+def test_every_api_route_of_the_embedded_app_is_deployed(tmp_path: Path) -> None:
+    from functions.embedded import create_embedded_app
+    from huchu.context import Context
+    from huchu.stores.objects import LocalObjectStore, UrlSigner
+
+    settings = Settings().model_copy(update={"data_dir": tmp_path})
+    objects = LocalObjectStore(tmp_path / "objects", UrlSigner(b"k" * 32))
+    # Building the app touches no store or engine, so they stay unbuilt.
+    ctx = Context(settings, objects, cast(Any, None), cast(Any, None))
+    embedded = route_keys(create_embedded_app(ctx, scheduler=False))
+    assert embedded - EMBEDDED_ONLY == set(terraform_routes())
+
+
+def tf_locals(name: str) -> str:
+    return (TERRAFORM / name).read_text()
+
+
+def test_function_commands_are_handlers_of_the_image() -> None:
+    commands = re.findall(r'command = "([\w.]+)"', tf_locals("main.tf"))
+    assert len(commands) == 5
+    for command in commands:
+        module, attr = command.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attr)), command
+
+
+def test_limits_agree_with_the_app_and_api_gateway() -> None:
+    main = tf_locals("main.tf")
+    variables = tf_locals("variables.tf")
+    found = re.search(r'variable "max_upload_mib" \{[^}]*default\s*=\s*(\d+)', variables, re.S)
+    assert found is not None
+    mib = int(found.group(1))
+    assert mib * 1024 * 1024 == Settings().max_upload_bytes
+    # API Gateway ends a request at 30 s: the HTTP functions must stop before it does.
+    timeouts = dict(re.findall(r"(\w+)\s*=\s*\{ command = \"[\w.]+\",.*timeout = (\d+) \}", main))
+    assert set(timeouts) == {"photos", "catalog", "averages", "admin", "recompute"}
+    assert all(int(t) < 30 for name, t in timeouts.items() if name != "recompute")
+    assert "staging/" in tf_locals("storage.tf") and "days = 1" in tf_locals("storage.tf")
+
+
+def test_terraform_is_formatted() -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed")
+    out = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
