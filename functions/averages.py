@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
+from functions.aws import schedule_target
 from functions.deps import AdminDep, CohortQuery, ContextDep, EventQuery, Limit, blocking
 from functions.errors import responses
 from functions.fragments import htmx
@@ -114,13 +115,6 @@ async def schedule_loop(ctx: Context) -> None:
             log.exception("scheduled recompute failed")
 
 
-def is_schedule(event: Any) -> bool:
-    """EventBridge Scheduler input (``{"huchu": "recompute"}``) or a classic Scheduled Event."""
-    if not isinstance(event, dict):
-        return False
-    return event.get("huchu") == "recompute" or event.get("detail-type") == "Scheduled Event"
-
-
 def schedule_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """AWS EventBridge target (not through Mangum): ``{"event": "<slug>" | "*"}``."""
     from functions.deps import default_context
@@ -142,6 +136,7 @@ _http = lazy_handler(create_app)
 
 def handler(event: dict[str, Any], context: Any) -> Any:
     """Schedules go to the recompute; everything else is HTTP through Mangum."""
-    if is_schedule(event):
-        return schedule_handler(event, context)
+    target = schedule_target(event)
+    if target is not None:
+        return schedule_handler({"event": target}, context)
     return _http(event, context)

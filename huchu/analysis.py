@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from huchu.config import DEFAULTS, Settings
+from huchu.config import DEFAULTS, BundledDetector, Settings
 from huchu.engines.base import RGB, EngineInfo, Face, FaceEngine
 from huchu.imaging.decode import decode_image, downscale
 from huchu.imaging.render import Rendered, RenderSpec, render
@@ -29,6 +29,12 @@ class EngineSpec:
     max_side: int
     min_score: float
     max_pixels: int
+    detector: BundledDetector
+
+    def build(self) -> FaceEngine:
+        from huchu.engines.factory import build_engine
+
+        return build_engine(self.name, self.models_dir, self.detector)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineSpec:
@@ -38,6 +44,7 @@ class EngineSpec:
             max_side=settings.analysis_max_side,
             min_score=settings.min_det_score,
             max_pixels=settings.max_image_pixels,
+            detector=settings.bundled_detector,
         )
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["auto", "insightface", "dlib"]
+BundledDetector = Literal["retinaface", "hog"]
 # The whole string (no trailing newline): JSON Schema and Rust-regex anchors, not Python's ``$``.
 EVENT_PATTERN = r"^[a-z0-9-]{1,40}$"
 DEFAULT_EVENT = "default"
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     s3_public_endpoint: str | None = None  # the S3 endpoint browsers reach (presigned URLs)
     engine: EngineName = "auto"
+    bundled_detector: BundledDetector = "retinaface"
     models_dir: Path = Path("./models")
     inference_url: str | None = None
     min_det_score: float = Field(0.75, ge=0.0, le=1.0)
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     analysis_max_side: int = Field(1600, ge=64)
     # Larger pictures are reduced while they are decoded (JPEG draft mode, Image.reduce):
     # the stored original is at most this, and a decode never holds a 40 MP bitmap twice.
-    decode_max_side: int = Field(4096, ge=256)
+    decode_max_side: int = Field(2560, ge=256)
     max_decodes: int = Field(2, ge=1)
     rate_limit_per_minute: int = Field(60, ge=0)
     url_secret: str | None = None

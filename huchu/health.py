@@ -82,7 +82,8 @@ def engine(ctx: Context) -> str:
         return f"{info.engine} via {ctx.settings.inference_url} ({info.embedding_dim}-d)"
     from huchu.engines.factory import build_engine
 
-    built = build_engine(ctx.settings.engine, ctx.settings.models_dir)
+    s = ctx.settings
+    built = build_engine(s.engine, s.models_dir, s.bundled_detector)
     built.detect(np.zeros((64, 64, 3), np.uint8))
     extra = ""
     if info.engine == "insightface":

@@ -32,10 +32,9 @@ class Detector:
     """One engine per replica; concurrent requests are batched per replica."""
 
     def __init__(self, engine: str | None = None, models_dir: str | None = None) -> None:
-        from huchu.engines.factory import build_engine  # heavy imports live here
 
         self.spec = detector_spec(engine, models_dir)
-        self.engine = build_engine(self.spec.name, self.spec.models_dir)
+        self.engine = self.spec.build()
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batch size and wait from ``user_config``: a redeploy changes them in place."""

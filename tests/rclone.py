@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import free_port
+
 ACCESS_KEY = "HUCHUTESTACCESS"
 SECRET_KEY = "huchu-test-secret-4f9a2c"
 
@@ -34,17 +36,11 @@ def rclone_binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def rclone_s3(root: Path) -> Iterator[S3Server]:
     """Serve ``root`` (one folder per bucket) as S3 on a free loopback port until the block ends."""
     root.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RCLONE_CONFIG": os.devnull}
     proc = subprocess.Popen(
         [

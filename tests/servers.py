@@ -19,19 +19,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """``app`` on ``http://127.0.0.1:<port>`` until the block ends (thread joined)."""
+def serving(
+    app: ASGIApp, port: int | None = None, *, huchu_serve: bool = False, http: str = "auto"
+) -> Iterator[str]:
+    """``app`` on ``http://127.0.0.1:<port>`` until the block ends (thread joined).
+
+    ``huchu_serve``: behind uvicorn configured as ``huchu serve`` configures it (its
+    protocol classes, limits and proxy rules), not uvicorn's defaults.
+    """
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if huchu_serve:
+        from functions import server as huchu_server
+
+        config = huchu_server.config(app, "127.0.0.1", port, http=http, log_level="warning")
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, http=http, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        for _ in range(400):
-            if server.started:
-                break
-            time.sleep(0.025)
-        else:
-            raise RuntimeError(f"test server on port {port} did not start")
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"test server on port {port} did not start")
+            time.sleep(0.02)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COMPOSE_ENV = {"MINIO_ROOT_PASSWORD": "test-password"}
@@ -134,14 +136,6 @@ def test_images_build_the_site_and_keep_the_context_small() -> None:
     assert "MINIO_ROOT_PASSWORD=" in env_example and "HUCHU_S3_PUBLIC_ENDPOINT=" in env_example
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def started() -> Iterator[list[subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
@@ -180,7 +174,7 @@ def _local_env(tmp: Path, **extra: str) -> dict[str, str]:
 def test_api_command_starts(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> None:
     """compose's API command, host and port aside, on embedded stores and no inference."""
     command: list[str] = _resolved()["services"]["api"]["command"]
-    port = _free_port()
+    port = free_port()
     args = list(command)
     args[args.index("--host") + 1] = "127.0.0.1"
     args[args.index("--port") + 1] = str(port)
@@ -199,7 +193,7 @@ def test_api_command_starts(tmp_path: Path, started: list[subprocess.Popen[bytes
 def test_site_command_starts(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> None:
     """compose's site command exactly, with its directory and port from the environment."""
     site = _resolved()["services"]["site"]
-    port = _free_port()
+    port = free_port()
     env = _local_env(
         tmp_path,
         HUCHU_SITE_API_URL="http://localhost:8000",

@@ -8,7 +8,6 @@ import sys
 from cli.main import CliError, print_json
 from huchu.analysis import EngineSpec, analyze_with
 from huchu.config import Settings
-from huchu.engines.factory import build_engine
 from huchu.errors import HuchuError
 from huchu.schemas import Analyzed, AnalyzedFace
 
@@ -18,7 +17,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         raise CliError(f"no such file: {missing[0]}")
     spec = EngineSpec.from_settings(settings)
-    engine = build_engine(spec.name, spec.models_dir)
+    engine = spec.build()
     status = 0
     for path in args.images:
         try:

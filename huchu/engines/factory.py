@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from huchu.config import DEFAULTS, BundledDetector
 from huchu.engines.base import FaceEngine
 from huchu.engines.insight import pack_present
 
@@ -14,7 +15,9 @@ def resolve_engine_name(name: str, models_dir: Path) -> str:
     return name
 
 
-def build_engine(name: str, models_dir: Path) -> FaceEngine:
+def build_engine(
+    name: str, models_dir: Path, detector: BundledDetector = DEFAULTS.bundled_detector
+) -> FaceEngine:
     resolved = resolve_engine_name(name, models_dir)
     if resolved == "insightface":
         from huchu.engines.insight import InsightFaceEngine
@@ -23,5 +26,5 @@ def build_engine(name: str, models_dir: Path) -> FaceEngine:
     if resolved == "dlib":
         from huchu.engines.bundled import BundledEngine
 
-        return BundledEngine()
+        return BundledEngine(detector)
     raise ValueError(f"unknown engine {name!r}; use auto, insightface or dlib")

@@ -19,7 +19,7 @@ def build_inference(settings: Settings, workers: int = 1) -> Inference:
     if settings.inference_url:
         expected = None
         if settings.engine != "auto":
-            expected = static_info(settings.engine, settings.models_dir)
+            expected = static_info(settings.engine, settings.models_dir, settings.bundled_detector)
         return HttpInference(
             settings.inference_url, max_pixels=settings.max_image_pixels, expected=expected
         )

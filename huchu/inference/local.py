@@ -11,7 +11,7 @@ import threading
 
 from huchu.analysis import Analysis, EngineSpec, analyze_and_render, analyze_with
 from huchu.engines.base import EngineInfo, FaceEngine
-from huchu.engines.factory import build_engine, resolve_engine_name
+from huchu.engines.factory import resolve_engine_name
 from huchu.engines.infos import static_info
 from huchu.imaging.render import Rendered, RenderSpec
 
@@ -21,7 +21,7 @@ _worker: tuple[FaceEngine, EngineSpec] | None = None
 def worker_init(spec: EngineSpec) -> None:
     """Process-pool initializer: one engine per worker process."""
     global _worker
-    _worker = (build_engine(spec.name, spec.models_dir), spec)
+    _worker = (spec.build(), spec)
 
 
 def worker_analyze(data: bytes) -> Analysis:
@@ -53,14 +53,16 @@ class LocalInference:
     def info(self) -> EngineInfo:
         if self._engine is not None:
             return self._engine.info
-        models_dir = self.spec.models_dir
-        return static_info(resolve_engine_name(self.spec.name, models_dir), models_dir)
+        spec = self.spec
+        return static_info(
+            resolve_engine_name(spec.name, spec.models_dir), spec.models_dir, spec.detector
+        )
 
     @property
     def engine(self) -> FaceEngine:
         with self._lock:
             if self._engine is None:
-                self._engine = build_engine(self.spec.name, self.spec.models_dir)
+                self._engine = self.spec.build()
             return self._engine
 
     def _pool(self) -> cf.ProcessPoolExecutor | None:

@@ -10,7 +10,6 @@ from PIL import Image
 
 from huchu.analysis import analyze_bytes
 from huchu.engines.base import Face, FaceEngine
-from huchu.engines.bundled.engine import INFO
 from tests import malformed
 
 
@@ -37,7 +36,7 @@ def test_face_record_is_complete(bundled_engine: FaceEngine, photos: dict[str, b
     assert len(f.kps) == 5 and len(f.landmarks) == 68
     assert f.embedding.shape == (128,)
     assert np.linalg.norm(f.embedding) == pytest.approx(1.0, abs=1e-5)
-    assert f.engine == "dlib" and f.model_id == INFO.model_id
+    assert f.engine == "dlib" and f.model_id == bundled_engine.info.model_id
     assert f.face_px > 100 and f.sharpness > 0
     x1, y1, x2, y2 = f.bbox
     left_eye, right_eye = f.kps[0], f.kps[1]
@@ -47,7 +46,7 @@ def test_face_record_is_complete(bundled_engine: FaceEngine, photos: dict[str, b
 def test_same_person_threshold_separates(
     bundled_engine: FaceEngine, photos: dict[str, bytes]
 ) -> None:
-    same = INFO.thresholds.same_person
+    same = bundled_engine.info.thresholds.same_person
     obama = main_face(bundled_engine, photos["obama.jpg"]).embedding
     for other in ("obama2.jpg", "obama3.jpg"):
         assert float(obama @ main_face(bundled_engine, photos[other]).embedding) > same, other
@@ -77,7 +76,7 @@ def test_tight_selfie_crop_is_found(bundled_engine: FaceEngine, photos: dict[str
     data = malformed.encode(crop.resize((480, 480)), "JPEG", quality=92)
     found = main_face(bundled_engine, data)
     assert found.face_px > 300
-    assert float(found.embedding @ face.embedding) > INFO.thresholds.same_person
+    assert float(found.embedding @ face.embedding) > bundled_engine.info.thresholds.same_person
 
 
 def test_odd_encodings_still_find_the_face(
@@ -86,7 +85,7 @@ def test_odd_encodings_still_find_the_face(
     reference = main_face(bundled_engine, photos["obama.jpg"]).embedding
     for name, data in malformed.variants(photos["obama.jpg"]).items():
         face = main_face(bundled_engine, data)
-        assert float(face.embedding @ reference) > INFO.thresholds.same_person, name
+        assert float(face.embedding @ reference) > bundled_engine.info.thresholds.same_person, name
 
 
 def test_phone_photo_coordinates_are_upright(

@@ -3,25 +3,21 @@ runs it."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
-from functions import server
 from functions.embedded import create_embedded_app
 from huchu.context import Context, assemble
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store
 from huchu.stores.vectors import QdrantStore
 from tests.functions.conftest import make_settings
-from tests.servers import free_port
+from tests.servers import serving
 
 
 @contextmanager
@@ -37,22 +33,9 @@ def embedded(tmp_path: Path, inference: LocalInference, **kw: Any) -> Iterator[F
         vectors.close()
 
 
-@contextmanager
-def like_huchu_serve(app: FastAPI, http: str = "auto") -> Iterator[str]:
+def like_huchu_serve(app: FastAPI, http: str = "auto") -> AbstractContextManager[str]:
     """``app`` behind uvicorn configured as ``huchu serve`` configures it."""
-    port = free_port()
-    srv = uvicorn.Server(server.config(app, "127.0.0.1", port, http=http, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not srv.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    return serving(app, huchu_serve=True, http=http)
 
 
 def context(app: FastAPI) -> Context:

@@ -16,7 +16,7 @@ from huchu.engines.base import FaceEngine
 from huchu.inference.wire import analysis_from_wire, analysis_to_wire
 from serve.api import BATCH_HEADER, create_local_api
 from serve.batching import analyze_batch
-from tests.serve.servers import in_thread
+from tests.servers import serving as in_thread
 
 SPEC = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
 

@@ -27,7 +27,7 @@ from huchu.analysis import analyze_bytes
 from huchu.engines.base import FaceEngine
 from huchu.inference.wire import analysis_from_wire, analysis_to_wire
 from serve.api import BATCH_HEADER
-from tests.serve.servers import free_port
+from tests.servers import free_port
 
 ray = pytest.importorskip("ray")
 

@@ -153,4 +153,3 @@ def test_frontend_publish_to_the_site_bucket(rclone: S3Server, tmp_path: Path) -
         env={**env, "HUCHU_S3_SECRET_KEY": "wrong"},
     )
     assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
-

@@ -1,9 +1,10 @@
-"""Stage 1: dlib's HOG face detector with a calibrated [0, 1] score."""
+"""Stage 1: the detectors' common record, and dlib's HOG detector with a [0, 1] score."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,28 +28,48 @@ def calibrated_score(margin: float) -> float:
 
 @dataclass(frozen=True)
 class Detection:
-    box: tuple[int, int, int, int]  # left, top, right, bottom (inclusive, dlib's)
-    margin: float
+    """A face box in the form dlib's landmark predictor expects, with a probability."""
 
-    @property
-    def score(self) -> float:
-        return calibrated_score(self.margin)
+    box: tuple[int, int, int, int]  # left, top, right, bottom (inclusive, dlib's)
+    score: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Detector(Protocol):
+    """Every face candidate in an RGB image, best first."""
+
+    def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]: ...
 
 
 class HogDetector:
     """Frontal faces, with scores; one instance is cheap and stateless."""
 
-    def __init__(self) -> None:
+    def __init__(self, upsample_below_px: int = UPSAMPLE_BELOW_PX) -> None:
         import dlib
 
-        self._dlib = dlib
+        self._upsample_below_px = upsample_below_px
         self._detector = dlib.get_frontal_face_detector()
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
-        upsample = 1 if max(rgb.shape[:2]) <= UPSAMPLE_BELOW_PX else 0
+        upsample = 1 if max(rgb.shape[:2]) <= self._upsample_below_px else 0
         rects, margins, _ = self._detector.run(rgb, upsample, CANDIDATE_MARGIN)
         found = [
-            Detection((r.left(), r.top(), r.right(), r.bottom()), float(m))
+            Detection(
+                (r.left(), r.top(), r.right(), r.bottom()),
+                calibrated_score(float(m)),
+                {"hog_margin": float(m)},
+            )
             for r, m in zip(rects, margins, strict=True)
         ]
-        return sorted(found, key=lambda d: -d.margin)
+        return sorted(found, key=lambda d: -d.score)
+
+
+def make_detector(name: str) -> Detector:
+    """The detector a setting names: ``retinaface`` (default) or ``hog``."""
+    if name == "hog":
+        return HogDetector()
+    if name == "retinaface":
+        from huchu.engines.bundled.retina import RetinaDetector
+
+        return RetinaDetector()
+    raise ValueError(f"unknown bundled detector {name!r}; use retinaface or hog")

