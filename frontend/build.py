@@ -47,7 +47,7 @@ def build_site(out: Path, api_url: str = "") -> Path:
             (target / f"{page}.html").write_text(html, encoding="utf-8")
     static = out / "static"
     (static / "vendor").mkdir(parents=True, exist_ok=True)
-    for name in ("huchu.css", "app.js"):
+    for name in ("huchu.css", "app.js", "site.js"):
         shutil.copyfile(HERE / "static" / name, static / name)
     for name, src in VENDOR.items():
         shutil.copyfile(HERE / src, static / "vendor" / name)

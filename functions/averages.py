@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
 from functions.aws import schedule_target
-from functions.deps import AdminDep, CohortQuery, ContextDep, EventQuery, Limit, blocking
+from functions.deps import AdminDep, CohortQuery, ContextDep, Limit, blocking
 from functions.errors import responses
+from functions.events import KnownEvent
 from functions.fragments import htmx
-from huchu.config import DEFAULT_EVENT, Settings
+from huchu.config import Settings
 from huchu.context import Context
 from huchu.game import ranking, state
 from huchu.game import recompute as game
@@ -28,28 +29,24 @@ log = logging.getLogger("huchu.averages")
 router = APIRouter(tags=["averages"])
 
 
-@router.get("/api/averages", response_model=Averages, responses=responses(400))
-async def averages(
-    request: Request, ctx: ContextDep, event: EventQuery = DEFAULT_EVENT
-) -> Response:
+@router.get("/api/averages", response_model=Averages, responses=responses(400, 404))
+async def averages(request: Request, ctx: ContextDep, event: KnownEvent) -> Response:
     """The current version of the event's averages (empty before the first recompute)."""
     body = state.public(ctx, await blocking(state.current, ctx, event), event)
     return htmx(request, "fragments/averages.html", "averages", body)
 
 
-@router.get("/api/averages/history", response_model=History, responses=responses(400))
-async def history(
-    ctx: ContextDep, event: EventQuery = DEFAULT_EVENT, cohort: CohortQuery = "all"
-) -> History:
+@router.get("/api/averages/history", response_model=History, responses=responses(400, 404))
+async def history(ctx: ContextDep, event: KnownEvent, cohort: CohortQuery = "all") -> History:
     """Every version of a cohort's average, newest first."""
     return await blocking(state.history, ctx, event, cohort)
 
 
-@router.get("/api/leaderboard", response_model=Leaderboard, responses=responses(400))
+@router.get("/api/leaderboard", response_model=Leaderboard, responses=responses(400, 404))
 async def leaderboard(
     request: Request,
     ctx: ContextDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     cohort: CohortQuery = "all",
     limit: Limit = 10,
 ) -> Response:
@@ -68,7 +65,7 @@ async def leaderboard(
 )
 async def event_graph(
     ctx: ContextDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     format: Annotated[Literal["json", "graphml"], Query()] = "json",
 ) -> Response:
     """Every face of the event and every look-alike link, with the hidden families as
@@ -84,10 +81,8 @@ async def event_graph(
     )
 
 
-@router.post("/api/averages/recompute", response_model=Averages, responses=responses(400, 403))
-async def recompute_now(
-    ctx: ContextDep, _: AdminDep, event: EventQuery = DEFAULT_EVENT
-) -> Averages:
+@router.post("/api/averages/recompute", response_model=Averages, responses=responses(400, 403, 404))
+async def recompute_now(ctx: ContextDep, _: AdminDep, event: KnownEvent) -> Averages:
     """Recompute now (admin)."""
     return await blocking(game.recompute, ctx, event)
 

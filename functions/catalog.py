@@ -12,7 +12,6 @@ from functions.deps import (
     ContextDep,
     CursorQuery,
     EventForm,
-    EventQuery,
     FileForm,
     GenderQuery,
     Limit,
@@ -22,8 +21,10 @@ from functions.deps import (
     blocking,
 )
 from functions.errors import responses
+from functions.events import KnownEvent
 from functions.fragments import htmx
 from functions.photos import read_upload
+from huchu import events
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
 from huchu.photos import catalog, family, validate
 from huchu.schemas import (
@@ -44,12 +45,12 @@ router = APIRouter(tags=["catalog"])
 NO_PATH = {"model": ErrorBody, "description": "`not_found`, `no_path` (no chain joins them)"}
 
 
-@router.get("/api/photos", response_model=PhotoPage, responses=responses(400))
+@router.get("/api/photos", response_model=PhotoPage, responses=responses(400, 404))
 async def list_photos(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     mine: bool = False,
     limit: Limit = 24,
     cursor: CursorQuery = None,
@@ -66,12 +67,12 @@ async def get_photo(photo_id: str, request: Request, ctx: ContextDep) -> Respons
     return htmx(request, "fragments/upload_result.html", "photo", body)
 
 
-@router.get("/api/faces", response_model=FacePage, responses=responses(400))
+@router.get("/api/faces", response_model=FacePage, responses=responses(400, 404))
 async def list_faces(
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
-    event: EventQuery = DEFAULT_EVENT,
+    event: KnownEvent,
     gender: GenderQuery = None,
     mine: bool = False,
     limit: Limit = 24,
@@ -146,7 +147,9 @@ async def face_path(face_id: str, other_id: str, request: Request, ctx: ContextD
 
 
 @router.post(
-    "/api/lookalikes", response_model=Lookalikes, responses=responses(400, 413, 415, 422, 429)
+    "/api/lookalikes",
+    response_model=Lookalikes,
+    responses=responses(400, 404, 413, 415, 422, 429),
 )
 async def lookalikes(
     request: Request,
@@ -157,6 +160,7 @@ async def lookalikes(
     limit: Annotated[int, Form(ge=1, le=MAX_PAGE)] = 10,
 ) -> Response:
     """Look-alikes for the largest face in a photo; nothing is stored."""
+    await blocking(events.require, ctx, event)
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     body = await blocking(catalog.lookalikes, ctx, data, event, limit, None)
     return htmx(request, "fragments/similar.html", "result", body)
@@ -169,7 +173,10 @@ async def engine(ctx: ContextDep) -> Engine:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_function("Huchu catalog", [router], settings or Settings())
+    # Events ride with the catalog on Lambda: `GET /api/faces/{proxy+}` already reaches it.
+    from functions import events as event_routes
+
+    return create_function("Huchu catalog", [router, event_routes.router], settings or Settings())
 
 
 handler = lazy_handler(create_app)

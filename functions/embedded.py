@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from functions import admin, averages, catalog, photos
+from functions import admin, averages, catalog, events, photos
 from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
@@ -56,7 +58,7 @@ def ops_router() -> APIRouter:
         data = await blocking(store.get, key)
         return Response(
             data,
-            media_type="image/jpeg" if key.endswith(".jpg") else "application/octet-stream",
+            media_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
             headers={"Cache-Control": "private, max-age=600"},
         )
 
@@ -105,12 +107,20 @@ def create_embedded_app(
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
     app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
-    for router in (photos.router, catalog.router, admin.router, averages.router, ops_router()):
+    for router in (
+        photos.router,
+        events.router,
+        catalog.router,
+        admin.router,
+        averages.router,
+        ops_router(),
+    ):
         app.include_router(router)
     if site_dir is not None and site_dir.is_dir():
-        from fastapi.staticfiles import StaticFiles
+        from functions.site import SiteFiles
 
-        app.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
+        app.mount("/", SiteFiles(directory=site_dir, html=True), name="site")
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_cors(app, ctx.settings)
     return app

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
@@ -46,7 +48,7 @@ async def read_upload(file: StarletteUpload | None, max_bytes: int) -> bytes:
     "/api/photos",
     status_code=201,
     response_model=UploadedPhoto,
-    responses=responses(400, 413, 415, 422, 429),
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
 )
 async def create_photo(
     request: Request,
@@ -79,7 +81,7 @@ def _uploaded(request: Request, body: UploadedPhoto) -> Response:
     "/api/uploads",
     status_code=201,
     response_model=UploadTicket,
-    responses=responses(400, 413, 415, 429),
+    responses=responses(400, 403, 404, 413, 415, 429),
 )
 async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) -> UploadTicket:
     """A presigned PUT that stores the photo under a staging key (larger photos than a
@@ -91,7 +93,7 @@ async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) ->
     "/api/uploads/{upload_id}/process",
     status_code=201,
     response_model=UploadedPhoto,
-    responses=responses(400, 404, 413, 415, 422, 429),
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
 )
 async def process_staged(
     upload_id: str,
@@ -99,8 +101,9 @@ async def process_staged(
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    consent: ConsentForm,
-    title: TitleForm = None,
+    # Checked by the code, not the schema: a refused request must still delete its bytes.
+    consent: Annotated[str | None, Form(description="must be `true`")] = None,
+    title: Annotated[str | None, Form(description="the photo's title")] = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""

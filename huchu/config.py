@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(60, ge=0)
     url_secret: str | None = None
     public_base_url: str = ""
+    # The participant page's public address, for event QR codes and share cards.
+    site_url: str | None = None
+    # Averages weigh each person once (``person``) or each face once (``face``).
+    average_by: Literal["person", "face"] = "person"
     production: bool = False
 
     @field_validator("admin_token", "url_secret")

@@ -86,3 +86,8 @@ def error_type(code: str) -> type[HuchuError] | None:
 
 class CliError(Exception):
     """A one-line message for the command-line user, exit status 2."""
+
+
+class EventClosed(HuchuError):
+    code = "event_closed"
+    status = 403

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from huchu.config import EVENT_PATTERN
 
@@ -180,6 +180,7 @@ class EventGraph(FaceGraph):
 class CohortAverage(Model):
     cohort: Cohort
     count: int
+    people: int = Field(0, description="distinct persons; the average weighs each once")
     mean_age: float | None
     spread: float
     image_url: str | None
@@ -208,9 +209,50 @@ class History(Model):
 
 
 class LeaderboardItem(Model):
+    """A person, once: their best face, its closeness to the average, their photo count."""
+
     rank: int
+    person_id: str
     face: Face
     score: Round4
+    photos: int
+
+
+class Standing(Model):
+    """Where one face stands: its closeness to its cohort's average and its person's rank."""
+
+    face_id: str
+    event: Event
+    cohort: Cohort
+    version: int
+    score: Round4 | None
+    rank: int | None
+    people: int
+    person_id: str | None
+    lookalikes: list[SimilarItem] = Field(default_factory=list)
+
+
+class EventSetup(Model):
+    """What an admin sends to set up an event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    open: bool = True
+
+
+class EventInfo(Model):
+    event: Event
+    name: str
+    starts_at: str | None
+    ends_at: str | None
+    open: bool
+    photos: int
+    faces: int
+    people: int
+    version: int
 
 
 class Leaderboard(Model):
@@ -281,7 +323,7 @@ class UploadStart(Model):
     """``POST /api/uploads``: what the browser is about to send."""
 
     event: str = Field("default", pattern=EVENT_PATTERN)
-    content_type: str = Field(description="the photo's media type, e.g. image/jpeg")
+    content_type: str = Field(description="the photo's media type, e.g. image/jpeg (else 415)")
     size: int = Field(ge=1, description="the exact number of bytes that will be sent")
 
 

@@ -35,6 +35,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ctx = build_context(settings)
     except RuntimeError as exc:  # Qdrant local mode: the folder is owned by a running server
         raise CliError(f"cannot open the data folder ({exc}); stop `huchu serve` first") from None
+    from huchu import events
+
+    events.ensure(ctx, event)  # the command line acts as an operator: it sets up the event
     token = owners.new_token()
     counts: Counter[str] = Counter()
 

@@ -9,15 +9,17 @@
   var TEXT = JSON.parse(body.dataset.text || "{}");
   var OWNER_KEY = "huchu-owner";
 
+  var EVENT = new URLSearchParams(location.search).get("event") || "";
   function owner() { return localStorage.getItem(OWNER_KEY) || ""; }
   function api(path) { return /^https?:/.test(path) ? path : API + path; }
 
-  function showError(code, message) {
+  function showError(code, message, human) {
     var box = document.getElementById("messages");
-    var text = MESSAGES[code] || MESSAGES.internal || code;
+    var text = human || MESSAGES[code] || MESSAGES.internal || code;
     box.innerHTML = '<div class="error" role="alert" data-code="' + code + '"><strong></strong><small></small></div>';
     box.querySelector("strong").textContent = text;
-    box.querySelector("small").textContent = message || "";
+    // Details are for English readers only: the server writes them in English.
+    box.querySelector("small").textContent = LANG === "en" ? message || "" : "";
   }
   function clearError() { document.getElementById("messages").innerHTML = ""; }
 
@@ -36,7 +38,6 @@
       e.detail.path = api(e.detail.path);
       e.detail.headers["X-Huchu-Lang"] = LANG;
       if (owner()) e.detail.headers["X-Huchu-Owner"] = owner();
-      if (e.detail.parameters && e.detail.parameters.mine === "true" && !owner()) e.detail.parameters.mine = "false";
     });
     document.body.addEventListener("htmx:sendError", function () { showError("unavailable", ""); });
   })();
@@ -55,7 +56,10 @@
         var canvas = document.createElement("canvas");
         canvas.width = Math.round(img.naturalWidth * scale);
         canvas.height = Math.round(img.naturalHeight * scale);
-        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        var g = canvas.getContext("2d");
+        g.fillStyle = "#fff";  // JPEG has no alpha: transparent corners become white, not black
+        g.fillRect(0, 0, canvas.width, canvas.height);
+        g.drawImage(img, 0, 0, canvas.width, canvas.height);
         URL.revokeObjectURL(url);
         canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.9);
       };
@@ -106,21 +110,27 @@
   }
 
   function postForm(form) {
+    var busy = false;
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      if (busy) return;  // a double tap sends one photo
       clearError();
+      var target = document.querySelector(form.dataset.target);
+      target.innerHTML = "";  // an old result never sits under a new file
       var consent = form.querySelector('[name="consent"]');
-      if (consent && !consent.checked) return showError("bad_request", TEXT.need_consent);
+      if (consent && !consent.checked) return showError("bad_request", "", TEXT.need_consent);
       var input = form.querySelector('input[type="file"]');
       var file = input.files[0];
       if (!file) return showError("bad_request", "");
       var progress = form.querySelector("progress");
       var button = form.querySelector('button[type="submit"]');
+      busy = true; button.disabled = true;
       downscale(file, 1600).then(function (blob) {
         var fields = {};
         if (consent) fields.consent = "true";
         var title = form.querySelector('[name="title"]');
         if (title && title.value) fields.title = title.value;
+        if (EVENT && !form.dataset.noEvent) fields.event = EVENT;
         progress.hidden = false; progress.value = 0; button.disabled = true;
         var viaBucket = form.dataset.direct === "true" ? direct(blob, fields, progress) : Promise.resolve(null);
         return viaBucket.then(function (xhr) {
@@ -129,17 +139,18 @@
           data.append("file", blob, (file.name || "photo").replace(/\.[^.]+$/, "") + (blob === file ? "" : ".jpg"));
           return request("POST", api(form.dataset.endpoint), data, apiHeaders(), progress);
         }).then(function (xhr) {
-          progress.value = 100; progress.hidden = true; button.disabled = false;
+          progress.value = 100; progress.hidden = true; button.disabled = false; busy = false;
           var token = xhr.getResponseHeader("X-Huchu-Owner-Token");
           if (token) localStorage.setItem(OWNER_KEY, token);
           if (xhr.status >= 200 && xhr.status < 300) {
-            var target = document.querySelector(form.dataset.target);
             target.innerHTML = xhr.responseText;
             htmx.process(target);
+            form.reset();  // the next photo starts clean: no old title, no old file
+            target.scrollIntoView({ behavior: "smooth", block: "start" });
           } else {
             document.getElementById("messages").innerHTML = xhr.responseText;
           }
-        }, function () { progress.hidden = true; button.disabled = false; showError("unavailable", ""); });
+        }, function () { progress.hidden = true; button.disabled = false; busy = false; showError("unavailable", ""); });
       });
     });
   }
@@ -162,7 +173,7 @@
         { selector: "edge", style: { width: function (e) { return 1 + 7 * (e.data("score") - lo) / span; }, "line-color": "#999", opacity: 0.7 } },
       ],
     });
-    cy.on("tap", "node", function (e) { location.href = "face.html?id=" + e.target.id(); });
+    cy.on("tap", "node", function (e) { location.href = "face.html?id=" + e.target.id() + (EVENT ? "&event=" + encodeURIComponent(EVENT) : ""); });
     el.dataset.drawn = String(graph.nodes.length);
   }
 
@@ -173,12 +184,14 @@
       return fetch(api("/api/faces?limit=24&event=" + encodeURIComponent(event)));
     }).then(function (r) { return r.json(); }).then(function (page) {
       var box = document.getElementById("pick");
+      if (!box) return;
       page.items.forEach(function (f) {
         if (f.face_id === id) return;
         var b = document.createElement("button");
         b.type = "button";
         b.dataset.faceId = f.face_id;
-        b.innerHTML = '<img alt="face" width="45" height="60">';
+        b.setAttribute("aria-label", TEXT.chain || "chain");
+        b.innerHTML = '<img alt="" width="45" height="60">';
         b.querySelector("img").src = f.portrait_url || "";
         b.addEventListener("click", function () {
           clearError();
@@ -194,27 +207,45 @@
     lookalike: function () { postForm(document.getElementById("lookalike-form")); },
     face: function () {
       var id = new URLSearchParams(location.search).get("id");
-      if (!id) return;
-      // One source element per request: htmx keeps only the last request queued on one.
-      var load = function (path, sel) { htmx.ajax("GET", path, { source: sel, target: sel }); };
-      load("/api/faces/" + id, "#face-detail");
-      load("/api/faces/" + id + "/similar?limit=12", "#similar");
-      load("/api/faces/" + id + "/family?limit=12", "#family");
-      fetch(api("/api/faces/" + id + "/graph")).then(function (r) { return r.json(); }).then(drawGraph);
-      pickOther(id);
-    },
-    averages: function () {
-      var input = document.getElementById("admin-token");
-      input.value = localStorage.getItem("huchu-admin") || "";
-      document.getElementById("recompute-button").addEventListener("click", function () {
-        localStorage.setItem("huchu-admin", input.value);
-        fetch(api("/api/averages/recompute"), { method: "POST", headers: { Authorization: "Bearer " + input.value } })
-          .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
-          .then(function (res) {
-            if (res[0] !== 200) return showError(res[1].error.code, res[1].error.message);
-            htmx.trigger(document.body, "recomputed");
-          });
-      });
+      var more = document.getElementById("face-more");
+      var missing = function () { more.hidden = true; showError("not_found", "", TEXT.no_face_id); };
+      if (!id) return missing();
+      // One request: the face's fragment, or a 404 that says the face is gone.
+      var headers = { "HX-Request": "true", "X-Huchu-Lang": LANG };
+      fetch(api("/api/faces/" + encodeURIComponent(id)), { headers: headers }).then(function (r) {
+        if (!r.ok) return missing();
+        return r.text().then(function (html) {
+          var detail = document.getElementById("face-detail");
+          detail.innerHTML = html;
+          htmx.process(detail);
+          htmx.trigger(document.body, "htmx:afterSwap", { target: detail });
+          // Watch for the graph only once the look-alikes above it are in place.
+          // One source element per request: htmx keeps only the last request queued on one.
+          htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", { source: "#similar", target: "#similar" })
+            .then(function () { lazyGraph(id); });
+          htmx.ajax("GET", "/api/faces/" + id + "/family?limit=12", { source: "#family", target: "#family" });
+          pickOther(id);
+        });
+      }, function () { showError("unavailable", ""); });
     },
   };
+
+  // cytoscape (the largest script) loads only when the graph scrolls into view.
+  function lazyGraph(id) {
+    var el = document.getElementById("graph");
+    var start = function () {
+      var s = document.createElement("script");
+      s.src = body.dataset.cytoscape;
+      s.onload = function () {
+        fetch(api("/api/faces/" + id + "/graph")).then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (g) { if (g && g.nodes) drawGraph(g); });
+      };
+      document.head.appendChild(s);
+    };
+    if (!("IntersectionObserver" in window)) return start();
+    var seen = new IntersectionObserver(function (entries) {
+      if (entries.some(function (x) { return x.isIntersecting; })) { seen.disconnect(); start(); }
+    });
+    seen.observe(el);
+  }
 })();

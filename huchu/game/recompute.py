@@ -125,26 +125,14 @@ def publish(
     """Stats and pictures of ``version`` (and the look-alike graph's families, refreshed in
     the graph database); it becomes current unless a delete overtook it."""
     _refresh_families(ctx, event)
-    cohorts = []
-    for c in COHORTS:
-        acc = state.cohorts[c]
-        if acc.count == 0:
-            continue
-        best = ranking.ranked(ctx, event, c, acc.mean, 1)
-        cohorts.append(
-            {
-                "cohort": c,
-                "count": acc.count,
-                "mean_age": None if acc.mean_age is None else round(acc.mean_age, 2),
-                "spread": round(acc.spread, 4),
-                "closest_face_id": best[0][0] if best else None,
-                "mean": acc.mean.tolist(),
-            }
-        )
+    people = ranking.people(ctx, event, state)
+    rows = [people.cohort_row(c, state.cohorts[c]) for c in COHORTS]
+    cohorts = [c for c in rows if c is not None]
     keys: dict[str, Any] = {}
     if images:
         history = store.history_snapshots(ctx, event)
         keys = render_version(ctx, event, version, state, morph, history)
+    keys["people"] = store_people(ctx, event, version, people)
     snapshot = {
         "event": event,
         "version": version,
@@ -161,6 +149,13 @@ def publish(
         return store.public(ctx, store.current(ctx, event), event)
     store.move_pointer(ctx, event, version)
     return store.public(ctx, snapshot, event)
+
+
+def store_people(ctx: Context, event: str, version: int, people: ranking.People) -> str:
+    """Each cohort's persons, best first: the leaderboard and every face's standing."""
+    key = f"{store.version_prefix(event, version)}/people.json"
+    store.put_json(ctx, key, people.to_json())
+    return key
 
 
 def _refresh_families(ctx: Context, event: str) -> None:

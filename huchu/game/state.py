@@ -167,6 +167,7 @@ def public(ctx: Context, snapshot: dict[str, Any] | None, event: str) -> Average
             CohortAverage(
                 cohort=c["cohort"],
                 count=c["count"],
+                people=c.get("people", c["count"]),
                 mean_age=c.get("mean_age"),
                 spread=c["spread"],
                 closest_face_id=c.get("closest_face_id"),

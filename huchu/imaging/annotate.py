@@ -1,4 +1,7 @@
-"""The annotated photo: green box for men, pink for women, red "Fail" for rejected faces."""
+"""The annotated photo: green box for men, pink for women, red dashed for rejected faces.
+
+No words are burned in (the page says why in the reader's language): only numbers.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def annotate(rgb: RGB, marks: Sequence[Mark]) -> RGB:
         x1, y1, x2, y2 = (round(v) for v in m.bbox)
         color = color_of(m)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thick, cv2.LINE_AA)
-        label = f"{m.index}" if m.accepted else f"{m.index} Fail"
+        label = f"{m.index}"
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)
         ty = y1 - 4 if y1 - th - base - 4 > 0 else min(h - 1, y2 + th + base + 4)
         cv2.rectangle(out, (x1, ty - th - base), (x1 + tw + 6, ty + base // 2), color, -1)

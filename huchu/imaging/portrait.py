@@ -38,16 +38,7 @@ def card(rgb: RGB, face: Face, event: str, number: int) -> RGB:
     out[:PHOTO_H] = align(rgb, face)
     accent = (255, 105, 180) if face.gender == "female" else (40, 170, 90)
     out[PHOTO_H : PHOTO_H + 4] = accent
-    cv2.putText(
-        out,
-        event[:18],
-        (10, CARD_H - 16),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        0.5,
-        (40, 40, 40),
-        1,
-        cv2.LINE_AA,
-    )
+    out = _event_name(out, event)
     label = f"#{number}"
     (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
     cv2.putText(
@@ -72,3 +63,21 @@ def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     rot = np.array([[c, -s], [s, c]], np.float64)
     t = dst[0] - rot @ src[0]
     return np.hstack([rot, t[:, None]]).astype(np.float64)
+
+
+def _event_name(out: RGB, name: str) -> RGB:
+    """The event's name in the strip, in a font with Hangul (cv2's fonts have none)."""
+    from PIL import Image, ImageDraw
+
+    from huchu.imaging.fonts import font
+
+    img = Image.fromarray(out)
+    draw = ImageDraw.Draw(img)
+    f = font(17)
+    text = name
+    while text and draw.textlength(text, font=f) > CARD_W - 70:
+        text = text[:-1]
+    if text != name:
+        text = text[:-1] + "…"
+    draw.text((10, CARD_H - 34), text, font=f, fill=(40, 40, 40))
+    return np.array(img, dtype=np.uint8)  # writable: the number is drawn on it next

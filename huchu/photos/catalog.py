@@ -84,7 +84,7 @@ def list_faces(
     return FacePage(items=[face_model(ctx, p.payload) for p in visible(points)], next_cursor=nxt)
 
 
-def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
+def face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
     if not is_id(face_id):
         raise NotFound("no such face")
     found = visible(ctx.vectors.retrieve(ctx.faces, [face_id], vectors=vectors))
@@ -94,7 +94,7 @@ def _face_point(ctx: Context, face_id: str, vectors: bool = False) -> Point:
 
 
 def get_face(ctx: Context, face_id: str) -> FaceDetail:
-    p = _face_point(ctx, face_id)
+    p = face_point(ctx, face_id)
     face = face_model(ctx, p.payload)
     return FaceDetail(**dict(face), photo=get_photo(ctx, p.payload["photo_id"]))
 
@@ -123,7 +123,7 @@ def _items(ctx: Context, hits: list[Point], photo_id: str | None) -> list[Simila
 
 
 def similar(ctx: Context, face_id: str, limit: int, min_score: float | None) -> Similar:
-    p = _face_point(ctx, face_id, vectors=True)
+    p = face_point(ctx, face_id, vectors=True)
     assert p.vector is not None
     hits = _similar_points(ctx, p.vector, p.payload["event"], limit, min_score, face_id)
     return Similar(face_id=face_id, items=_items(ctx, hits, p.payload["photo_id"]))
@@ -154,5 +154,5 @@ def engine_info(ctx: Context) -> Engine:
 
 
 def face_embedding(ctx: Context, face_id: str) -> Embedding:
-    p = _face_point(ctx, face_id, vectors=True)
+    p = face_point(ctx, face_id, vectors=True)
     return Embedding(face_id=face_id, engine=p.payload.get("engine"), embedding=p.vector or [])

@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import UTC, datetime
 
+from huchu import events
 from huchu.context import Context
 from huchu.errors import NotFound, TooLarge, UnsupportedMedia
 from huchu.photos.upload import UploadRequest, upload_photo
@@ -29,6 +30,7 @@ _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
 def start_upload(ctx: Context, event: str, content_type: str, size: int) -> UploadTicket:
     """Sign a PUT of exactly ``size`` bytes of ``content_type`` to a new staging key."""
+    events.require_open(ctx, event)  # unknown: 404; closed: 403, before any byte is sent
     limit = ctx.settings.max_upload_bytes
     if size > limit:
         raise TooLarge(f"the file is larger than {limit} bytes")

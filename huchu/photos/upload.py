@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from huchu import events
 from huchu.analysis import Analysis
 from huchu.context import Context
 from huchu.errors import HuchuError, NoFace, Unavailable
@@ -35,7 +36,9 @@ def content_hash(data: bytes) -> str:
 
 def upload_photo(ctx: Context, req: UploadRequest) -> UploadedPhoto:
     """Store the photo and its accepted faces; answer the contract's 201 body."""
-    spec = RenderSpec(req.event, ctx.settings.min_det_score, ctx.settings.min_face_px)
+    # Portraits carry the event's name, not its slug.
+    name = str(events.require_open(ctx, req.event)["name"])
+    spec = RenderSpec(name, ctx.settings.min_det_score, ctx.settings.min_face_px)
     analysis, rendered = ctx.inference.analyze_and_render(req.data, spec)
     if rendered is None:
         raise NoFace("no face was found that passes the detection gate")

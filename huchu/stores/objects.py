@@ -176,14 +176,17 @@ class LocalObjectStore:
             self._prune(p.parent)  # no empty folders left behind
 
     def list(self, prefix: str) -> list[str]:
-        base = self.root
-        return sorted(
-            str(p.relative_to(base))
-            for p in base.rglob("*")
-            if p.is_file()
-            and not p.name.startswith(".tmp-")
-            and str(p.relative_to(base)).startswith(prefix)
-        )
+        """Keys under ``prefix``: only its folder is walked, and folders that vanish meanwhile
+        (a concurrent delete) are skipped."""
+        folder = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        keys = []
+        for parent, _, names in os.walk(folder):  # errors (a vanished folder) are ignored
+            rel = os.path.relpath(parent, self.root)
+            for name in names:
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix) and not name.startswith(".tmp-"):
+                    keys.append(key)
+        return sorted(keys)
 
     def url(self, key: str, expires: int = 3600) -> str:
         return self.signer.sign(key, expires)

@@ -16,8 +16,9 @@ from huchu.imaging.decode import decode_image
 PEAK_MB = 600
 
 # One worker's whole life on one picture: the engine, then decode, analyse and draw.
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent (pytest).
 WORKER = """
-import resource, sys
+import sys
 from huchu.analysis import EngineSpec, analyze_and_render
 from huchu.config import Settings
 from huchu.engines.factory import build_engine
@@ -28,7 +29,8 @@ data = open(sys.argv[1], "rb").read()
 analysis, _ = analyze_and_render(
     engine, EngineSpec.from_settings(settings), data, RenderSpec("default", 0.75, 40)
 )
-print(analysis.width, analysis.height, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(analysis.width, analysis.height, int(hwm.split()[1]) // 1024)
 """
 
 

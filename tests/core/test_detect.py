@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from huchu.analysis import analyze_bytes
+from huchu.analysis import EngineSpec, analyze_bytes
 from huchu.config import Settings
 from huchu.engines.base import Face, FaceEngine
 from huchu.engines.bundled import BundledEngine, retina
@@ -71,7 +71,7 @@ def test_default_detector_is_retinaface(monkeypatch: pytest.MonkeyPatch) -> None
     assert Settings().bundled_detector == "retinaface"
     monkeypatch.setenv("HUCHU_BUNDLED_DETECTOR", "hog")
     assert Settings().bundled_detector == "hog"
-    assert BundledEngine().info.models[0] == "dlib-hog"
+    assert EngineSpec.from_settings(Settings()).build().info.models[0] == "dlib-hog"
     monkeypatch.setenv("HUCHU_BUNDLED_DETECTOR", "cnn")
     with pytest.raises(ValueError, match="bundled_detector"):
         Settings()

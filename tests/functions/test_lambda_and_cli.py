@@ -81,6 +81,10 @@ def test_photos_function_through_mangum(ctx: Context, photos: dict[str, bytes]) 
     assert not hasattr(photos_fn, "app")  # nothing is built on import; the handler is lazy
     app = photos_fn.create_app(ctx.settings)
     app.state.context = ctx
+    from huchu import events
+    from huchu.schemas import EventSetup
+
+    events.put(ctx, "lambda", EventSetup(name="Lambda"))
     body, ctype = multipart(
         {"consent": "true", "event": "lambda"}, ("obama.jpg", photos["obama.jpg"], "image/jpeg")
     )

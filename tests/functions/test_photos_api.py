@@ -22,6 +22,10 @@ def fetch(client: TestClient, url: str) -> bytes:
 
 
 def test_upload_group_photo(client: TestClient, ctx: Context, photos: dict[str, bytes]) -> None:
+    setup = client.put(
+        "/api/events/acme-2026", json={"name": "ACME"}, headers={"Authorization": f"Bearer {ADMIN}"}
+    )
+    assert setup.status_code == 200  # events other than default exist once set up
     r = upload(client, photos["t1.jpg"], title="Team", event="acme-2026")
     assert r.status_code == 201, r.text
     body = r.json()

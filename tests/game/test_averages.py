@@ -185,6 +185,9 @@ def test_scheduler_paths_cover_every_event(
 
     from functions import averages
 
+    for team in ("team-a", "team-b"):  # events other than default exist once set up
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        assert client.put(f"/api/events/{team}", json={"name": team}, headers=auth).is_success
     upload(client, photos["obama.jpg"], event="team-a")
     upload(client, photos["astronaut.png"], event="team-b")
     assert averages.recompute_all(ctx) == {"team-a": 1, "team-b": 1}

@@ -116,24 +116,3 @@ class MorphState:
         for c in COHORTS:
             state.cohorts[c] = MorphSum(z[f"{c}_texture"], z[f"{c}_shape"], int(z[f"{c}_count"]))
         return state
-
-
-def pair_image(female: RGB | None, male: RGB | None) -> RGB:
-    """The female and male averages side by side (a grey card where one is missing)."""
-    blank = np.full((H, W, 3), 235, np.uint8)
-    left = female if female is not None else blank
-    right = male if male is not None else blank
-    gap = np.full((H, 8, 3), 255, np.uint8)
-    return np.hstack([left, gap, right])
-
-
-def timeline_gif(frames: list[RGB], ms_per_frame: int = 600) -> bytes:
-    from PIL import Image
-
-    # Fast octree palettes: Pillow's default median cut costs 0.2 s a frame.
-    images = [Image.fromarray(f).quantize(256, Image.Quantize.FASTOCTREE) for f in frames]
-    buf = io.BytesIO()
-    images[0].save(
-        buf, format="GIF", save_all=True, append_images=images[1:], duration=ms_per_frame, loop=0
-    )
-    return buf.getvalue()

@@ -12,7 +12,8 @@ from PIL import Image
 from huchu.context import Context
 from huchu.errors import HuchuError
 from huchu.game.average import GameState
-from huchu.game.render.morph import RGB, MorphState, pair_image, timeline_gif
+from huchu.game.render.morph import RGB, MorphState
+from huchu.game.render.present import pair_image, present, timeline_webp
 from huchu.game.state import version_prefix
 from huchu.imaging.decode import decode_image, encode_jpeg
 
@@ -34,7 +35,8 @@ def render_version(
 
     base = version_prefix(event, version)
     keys: dict[str, dict[str, str]] = {}
-    renders: dict[str, RGB | None] = {}
+    renders: dict[str, RGB | None] = {}  # working size: templates are placed from these
+    presented: dict[str, RGB] = {}  # what people see: 768x960, feathered
     swapper = swap_renderer(ctx)
     for cohort, acc in morph.cohorts.items():
         image = acc.render()
@@ -46,22 +48,24 @@ def render_version(
         renders[cohort] = image
         if image is None:
             continue
+        shown = present(image, acc.shape / acc.count if acc.count > 0 else None)
+        presented[cohort] = shown
         key = f"{base}/{cohort}.jpg"
-        ctx.objects.put(key, encode_jpeg(image, 92), "image/jpeg")
+        ctx.objects.put(key, encode_jpeg(shown, 90), "image/jpeg")
         keys[cohort] = {"image": key}
         frames = [
             f
             for f in (_frame(ctx, h, cohort) for h in history[-(TIMELINE_FRAMES - 1) :])
             if f is not None
         ]
-        gif_key = f"{base}/{cohort}-timeline.gif"
-        ctx.objects.put(gif_key, timeline_gif([*frames, image]), "image/gif")
-        keys[cohort]["timeline"] = gif_key
-    if renders.get("female") is not None or renders.get("male") is not None:
+        timeline_key = f"{base}/{cohort}-timeline.webp"
+        ctx.objects.put(timeline_key, timeline_webp([*frames, shown]), "image/webp")
+        keys[cohort]["timeline"] = timeline_key
+    if presented.get("female") is not None or presented.get("male") is not None:
         key = f"{base}/pair.jpg"
         ctx.objects.put(
             key,
-            encode_jpeg(pair_image(renders.get("female"), renders.get("male")), 92),
+            encode_jpeg(pair_image(presented.get("female"), presented.get("male")), 90),
             "image/jpeg",
         )
         keys["pair"] = {"image": key}

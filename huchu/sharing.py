@@ -1,0 +1,114 @@
+"""Sharing an event: its QR code (the participant page) and each face's share card."""
+
+from __future__ import annotations
+
+import io
+from typing import Literal
+from urllib.parse import urlencode
+
+from huchu import events
+from huchu.config import DEFAULT_EVENT
+from huchu.context import Context
+from huchu.errors import NotFound
+from huchu.game.standing import standing
+from huchu.game.state import current
+from huchu.imaging.card import CardText, share_card
+from huchu.photos import catalog
+
+Lang = Literal["ko", "en"]
+
+WORDS: dict[str, dict[str, str]] = {
+    "ko": {
+        "headline": "우리의 평균과 {pct}% 닮았어요",
+        "waiting": "곧 평균 얼굴이 나와요",
+        "rank": "{people}명 중 {rank}위",
+        "unranked": "첫 집계를 기다리는 중",
+        "you": "나",
+        "average": "우리의 평균 얼굴",
+        "lookalike": "가장 닮은 사람 {pct}%",
+        "no_lookalike": "아직 닮은 사람이 없어요",
+        "footer": "후추 · 우리를 닮은 얼굴",
+    },
+    "en": {
+        "headline": "{pct}% like our average",
+        "waiting": "Our average face is coming soon",
+        "rank": "Rank {rank} of {people}",
+        "unranked": "Waiting for the first count",
+        "you": "Me",
+        "average": "Our average face",
+        "lookalike": "Best look-alike {pct}%",
+        "no_lookalike": "No look-alike yet",
+        "footer": "Huchu · the face that represents us",
+    },
+}
+
+
+def participant_url(ctx: Context, event: str, base: str) -> str:
+    """The participant page of an event: ``HUCHU_SITE_URL`` or, unset, ``base``."""
+    site = (ctx.settings.site_url or base).rstrip("/")
+    query = "" if event == DEFAULT_EVENT else "?" + urlencode({"event": event})
+    return f"{site}/index.html{query}"
+
+
+def qr_svg(ctx: Context, event: str, base: str) -> bytes:
+    """An SVG QR code of the event's participant page (medium error correction)."""
+    import segno
+
+    events.require(ctx, event)
+    code = segno.make_qr(participant_url(ctx, event, base), error="m")
+    buf = io.BytesIO()
+    code.save(buf, kind="svg", scale=10, border=4, xmldecl=False, svgns=True, title="QR")
+    return buf.getvalue()
+
+
+def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[str, str | None]]:
+    """The card's words in ``lang`` and the keys of its pictures."""
+    w = WORDS[lang]
+    point = catalog.face_point(ctx, face_id)
+    event = point.payload["event"]
+    found = standing(ctx, face_id, lookalikes=1)
+    best = found.lookalikes[0] if found.lookalikes else None
+    text = CardText(
+        event=events.name(ctx, event),
+        headline=(
+            w["waiting"] if found.score is None else w["headline"].format(pct=_pct(found.score))
+        ),
+        rank=(
+            w["unranked"]
+            if found.rank is None
+            else w["rank"].format(rank=found.rank, people=found.people)
+        ),
+        you=w["you"],
+        average=w["average"],
+        lookalike=w["no_lookalike"]
+        if best is None
+        else w["lookalike"].format(pct=_pct(best.score)),
+        footer=w["footer"],
+    )
+    snap = current(ctx, event)
+    average = None if snap is None else snap.get("images", {}).get("all", {}).get("image")
+    look = None
+    if best is not None:
+        look = catalog.face_point(ctx, best.face.face_id).payload.get("portrait_key")
+    keys = {"portrait": point.payload.get("portrait_key"), "average": average, "lookalike": look}
+    return text, keys
+
+
+def card_png(ctx: Context, face_id: str, lang: Lang) -> bytes:
+    """The 1080x1350 share card of a face."""
+    text, keys = card_text(ctx, face_id, lang)
+    portrait, average, look = (_get(ctx, keys[k]) for k in ("portrait", "average", "lookalike"))
+    return share_card(portrait, average, look, text)
+
+
+def _get(ctx: Context, key: str | None) -> bytes | None:
+    if key is None:
+        return None
+    try:
+        return ctx.objects.get(key)
+    except NotFound:
+        return None
+
+
+def _pct(score: float) -> int:
+    return max(0, min(100, round(score * 100)))
