@@ -62,7 +62,7 @@ def refresh(ctx: Context, event: str) -> int:
 def _face(ctx: Context, face_id: str) -> Point:
     if not is_id(face_id):
         raise NotFound("no such face")
-    found = ctx.vectors.retrieve(ctx.faces, [face_id])
+    found = visible(ctx.vectors.retrieve(ctx.faces, [face_id]))
     if not found:
         raise NotFound("no such face")
     return found[0]
