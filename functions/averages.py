@@ -7,6 +7,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
@@ -17,10 +18,9 @@ from functions.events import KnownEvent
 from functions.fragments import htmx
 from huchu.config import Settings
 from huchu.context import Context
-from huchu.errors import NotFound
 from huchu.game import ranking, state
 from huchu.game import recompute as game
-from huchu.photos import validate
+from huchu.photos import family, validate
 from huchu.photos.sweep import sweep
 from huchu.schemas import Averages, EventGraph, History, Leaderboard
 
@@ -68,13 +68,13 @@ async def event_graph(
     event: KnownEvent,
     format: Annotated[Literal["json", "graphml"], Query()] = "json",
 ) -> Response:
-    """The event-wide look-alike graph of the current version (JSON or GraphML)."""
-    key = await blocking(state.graph_key, ctx, event, format)
-    if key is None:
-        raise NotFound("no graph yet: it is made by the next recompute")
-    data = await blocking(ctx.objects.get, key)
+    """Every face of the event and every look-alike link, with the hidden families as
+    clusters, from the graph database (JSON or GraphML)."""
     if format == "json":
-        return Response(data, media_type="application/json")
+        return JSONResponse(
+            (await blocking(family.event_graph, ctx, event)).model_dump(mode="json")
+        )
+    data = await blocking(family.event_graphml, ctx, event)
     disposition = f'attachment; filename="{event}.graphml"'
     return Response(
         data, media_type="application/graphml+xml", headers={"Content-Disposition": disposition}

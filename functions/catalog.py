@@ -26,12 +26,15 @@ from functions.fragments import htmx
 from functions.photos import read_upload
 from huchu import events
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
-from huchu.photos import catalog, validate
+from huchu.photos import catalog, family, validate
 from huchu.schemas import (
     Engine,
+    ErrorBody,
     FaceDetail,
     FaceGraph,
     FacePage,
+    FacePath,
+    Family,
     Lookalikes,
     Photo,
     PhotoPage,
@@ -39,6 +42,7 @@ from huchu.schemas import (
 )
 
 router = APIRouter(tags=["catalog"])
+NO_PATH = {"model": ErrorBody, "description": "`not_found`, `no_path` (no chain joins them)"}
 
 
 @router.get("/api/photos", response_model=PhotoPage, responses=responses(400, 404))
@@ -112,9 +116,34 @@ async def similar_faces(
 async def face_graph(
     face_id: str, ctx: ContextDep, min_score: MinScoreQuery = None, limit: Limit = 50
 ) -> FaceGraph:
-    """A face's neighbourhood in the similarity graph (default `min_score`: the engine's
-    look-alike threshold)."""
-    return await blocking(catalog.graph, ctx, face_id, min_score, limit)
+    """A face's neighbourhood in the look-alike graph: its strongest links (default
+    `min_score`: the engine's look-alike threshold) and the links among those faces."""
+    return await blocking(family.face_graph, ctx, face_id, min_score, limit)
+
+
+@router.get("/api/faces/{face_id}/family", response_model=Family, responses=responses(400, 404))
+async def face_family(
+    face_id: str, request: Request, ctx: ContextDep, limit: Limit = 24
+) -> Response:
+    """The face's hidden family: its community in the look-alike graph (recomputed with the
+    averages), never the face itself."""
+    body = await blocking(family.family, ctx, face_id, limit)
+    return htmx(request, "fragments/family.html", "family", body)
+
+
+@router.get(
+    "/api/faces/{face_id}/path/{other_id}",
+    response_model=FacePath,
+    responses={
+        **responses(400),
+        404: {"model": ErrorBody, "description": "`not_found`, `no_path`"},
+    },
+)
+async def face_path(face_id: str, other_id: str, request: Request, ctx: ContextDep) -> Response:
+    """The shortest chain of look-alike links from one face to another, both included;
+    404 `no_path` when none joins them."""
+    body = await blocking(family.path, ctx, face_id, other_id)
+    return htmx(request, "fragments/path.html", "path", body)
 
 
 @router.post(

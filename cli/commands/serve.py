@@ -24,10 +24,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # default handler that would kill this process before the workers are stopped.
     previous = signal.signal(signal.SIGTERM, _exit)
     try:
+        # The graph database first, from this (main) thread: an embedded FalkorDB started
+        # here stops with ctx.close() below, and with this process if it is killed.
+        ctx.graph.ping()
         app = create_embedded_app(ctx, site_dir=_site(settings))
+        graph = settings.graph_url or f"embedded FalkorDB in {settings.data_dir}/graph"
         print(
             f"huchu: serving http://{args.host}:{args.port} (data in {settings.data_dir}, "
-            f"engine {ctx.info.engine}, {workers} analysis workers)"
+            f"engine {ctx.info.engine}, {workers} analysis workers, graph {graph})"
         )
         uvicorn.Server(server.config(app, args.host, args.port, log_level="warning")).run()
     except (SystemExit, KeyboardInterrupt):

@@ -177,6 +177,31 @@
     el.dataset.drawn = String(graph.nodes.length);
   }
 
+  // Six degrees of look-alike: thumbnails of the event's faces; a tap shows the chain.
+  function pickOther(id) {
+    fetch(api("/api/faces/" + id)).then(function (r) { return r.json(); }).then(function (face) {
+      var event = (face.photo && face.photo.event) || "default";
+      return fetch(api("/api/faces?limit=24&event=" + encodeURIComponent(event)));
+    }).then(function (r) { return r.json(); }).then(function (page) {
+      var box = document.getElementById("pick");
+      if (!box) return;
+      page.items.forEach(function (f) {
+        if (f.face_id === id) return;
+        var b = document.createElement("button");
+        b.type = "button";
+        b.dataset.faceId = f.face_id;
+        b.setAttribute("aria-label", TEXT.chain || "chain");
+        b.innerHTML = '<img alt="" width="45" height="60">';
+        b.querySelector("img").src = f.portrait_url || "";
+        b.addEventListener("click", function () {
+          clearError();
+          htmx.ajax("GET", "/api/faces/" + id + "/path/" + f.face_id, { source: "#path", target: "#path" });
+        });
+        box.appendChild(b);
+      });
+    });
+  }
+
   var init = {
     index: function () { postForm(document.getElementById("upload-form")); },
     lookalike: function () { postForm(document.getElementById("lookalike-form")); },
@@ -195,7 +220,11 @@
           htmx.process(detail);
           htmx.trigger(document.body, "htmx:afterSwap", { target: detail });
           // Watch for the graph only once the look-alikes above it are in place.
-          htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", "#similar").then(function () { lazyGraph(id); });
+          // One source element per request: htmx keeps only the last request queued on one.
+          htmx.ajax("GET", "/api/faces/" + id + "/similar?limit=12", { source: "#similar", target: "#similar" })
+            .then(function () { lazyGraph(id); });
+          htmx.ajax("GET", "/api/faces/" + id + "/family?limit=12", { source: "#family", target: "#family" });
+          pickOther(id);
         });
       }, function () { showError("unavailable", ""); });
     },

@@ -6,6 +6,7 @@ wired on the ``Context`` by ``build_context``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from huchu.context import Context
 from huchu.engines.base import RGB
-from huchu.errors import HuchuError
+from huchu.errors import HuchuError, Unavailable
 from huchu.game import ranking
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
@@ -27,6 +28,7 @@ PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
 # catches a slow commit (the member set keeps it from counting twice).
 LATE_COMMIT_S = 120.0
+log = logging.getLogger(__name__)
 
 
 def images_of(ctx: Context) -> Callable[[str], RGB]:
@@ -120,7 +122,9 @@ def publish(
     morph: MorphState,
     images: bool,
 ) -> Averages:
-    """Stats, pictures and graph of ``version``; it becomes current unless a delete overtook it."""
+    """Stats and pictures of ``version`` (and the look-alike graph's families, refreshed in
+    the graph database); it becomes current unless a delete overtook it."""
+    _refresh_families(ctx, event)
     people = ranking.people(ctx, event, state)
     rows = [people.cohort_row(c, state.cohorts[c]) for c in COHORTS]
     cohorts = [c for c in rows if c is not None]
@@ -128,7 +132,6 @@ def publish(
     if images:
         history = store.history_snapshots(ctx, event)
         keys = render_version(ctx, event, version, state, morph, history)
-        keys["graph"] = store_graph(ctx, event, version)
     keys["people"] = store_people(ctx, event, version, people)
     snapshot = {
         "event": event,
@@ -155,10 +158,12 @@ def store_people(ctx: Context, event: str, version: int, people: ranking.People)
     return key
 
 
-def store_graph(ctx: Context, event: str, version: int) -> dict[str, str]:
-    graph = ranking.build(ctx, event)
-    base = store.version_prefix(event, version)
-    data = graph.model_dump_json().encode()
-    ctx.objects.put(f"{base}/graph.json", data, "application/json")
-    ctx.objects.put(f"{base}/graph.graphml", ranking.graphml(graph), "application/xml")
-    return {"json": f"{base}/graph.json", "graphml": f"{base}/graph.graphml"}
+def _refresh_families(ctx: Context, event: str) -> None:
+    """The look-alike graph's families, recomputed by the graph database. The averages do
+    not wait on it: a graph that is down leaves last round's families in place."""
+    from huchu.photos.family import refresh
+
+    try:
+        refresh(ctx, event)
+    except Unavailable as exc:
+        log.warning("families of %s not refreshed: %s", event, exc.message)

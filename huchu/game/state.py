@@ -214,14 +214,6 @@ def history(ctx: Context, event: str, cohort: str) -> History:
     return History(items=items)
 
 
-def graph_key(ctx: Context, event: str, fmt: str) -> str | None:
-    snap = current(ctx, event)
-    if snap is None:
-        return None
-    key: str | None = snap.get("images", {}).get("graph", {}).get(fmt)
-    return key
-
-
 def pointer(ctx: Context, event: str) -> int:
     """The version ``current`` points at (0: none yet)."""
     data = get_json(ctx, f"{prefix(event)}/current.json")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from huchu.context import Context
 from huchu.errors import BadRequest, NoFace, NotFound
 from huchu.photos import owner as owners
@@ -14,10 +12,7 @@ from huchu.schemas import (
     Embedding,
     Engine,
     FaceDetail,
-    FaceGraph,
     FacePage,
-    GraphEdge,
-    GraphNode,
     Lookalikes,
     Photo,
     PhotoPage,
@@ -132,35 +127,6 @@ def similar(ctx: Context, face_id: str, limit: int, min_score: float | None) -> 
     assert p.vector is not None
     hits = _similar_points(ctx, p.vector, p.payload["event"], limit, min_score, face_id)
     return Similar(face_id=face_id, items=_items(ctx, hits, p.payload["photo_id"]))
-
-
-def graph(ctx: Context, face_id: str, min_score: float | None, limit: int) -> FaceGraph:
-    """The face, its look-alikes above ``min_score``, and every edge among them."""
-    threshold = ctx.info.thresholds.lookalike if min_score is None else min_score
-    p = face_point(ctx, face_id, vectors=True)
-    assert p.vector is not None
-    hits = _similar_points(ctx, p.vector, p.payload["event"], limit, threshold, face_id)
-    members = [p, *visible(ctx.vectors.retrieve(ctx.faces, [h.id for h in hits], vectors=True))]
-    nodes = [graph_node(ctx, m) for m in members]
-    mat = np.asarray([m.vector for m in members], dtype=np.float32)
-    sims = mat @ mat.T
-    edges = [
-        GraphEdge(source=members[i].id, target=members[j].id, score=float(sims[i, j]))
-        for i in range(len(members))
-        for j in range(i + 1, len(members))
-        if sims[i, j] >= threshold
-    ]
-    return FaceGraph(nodes=nodes, edges=edges, min_score=threshold)
-
-
-def graph_node(ctx: Context, p: Point) -> GraphNode:
-    return GraphNode(
-        id=p.id,
-        portrait_url=ctx.url(p.payload.get("portrait_key")),
-        gender=p.payload.get("gender"),
-        label=f"#{p.payload.get('index', 0)}",
-        photo_id=p.payload.get("photo_id"),
-    )
 
 
 def lookalikes(

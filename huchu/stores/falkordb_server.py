@@ -8,6 +8,7 @@ data dir finds the lock taken and connects to the running server instead.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -50,6 +51,7 @@ class EmbeddedFalkorDB:
         self.proc: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self._tmp: str | None = None
+        self._release: threading.Event | None = None
         self.url = ""
 
     @property
@@ -101,18 +103,8 @@ class EmbeddedFalkorDB:
             "--logfile", "falkordb.log",
             "--daemonize", "no",
         ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # Linux ties PDEATHSIG to the forking thread: only the main thread lives as long
-            # as the process, so a server started from a worker thread skips it.
-            preexec_fn=_die_with_parent
-            if sys.platform.startswith("linux")
-            and threading.current_thread() is threading.main_thread()
-            else None,
-        )
+        self.proc = self._popen(args)
+        atexit.register(self.stop)  # an interpreter that exits normally stops it too
         self.url = f"unix://{sock}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -126,6 +118,40 @@ class EmbeddedFalkorDB:
             time.sleep(0.05)
         self.stop()
         raise Unavailable(f"the embedded FalkorDB did not answer within {timeout:.0f} s")
+
+    def _popen(self, args: list[str]) -> subprocess.Popen[bytes]:
+        """Linux sends PDEATHSIG when the *thread* that forked the child ends. The main
+        thread lives as long as the process; from any other thread (a lazy start inside a
+        request) a keeper thread forks instead and stays until ``stop``."""
+
+        def spawn() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+
+        if threading.current_thread() is threading.main_thread():
+            return spawn()
+        box: list[subprocess.Popen[bytes] | BaseException] = []
+        ready = threading.Event()
+        self._release = threading.Event()
+
+        def keep() -> None:
+            try:
+                box.append(spawn())
+            except BaseException as exc:
+                box.append(exc)
+            ready.set()
+            self._release.wait()  # type: ignore[union-attr]
+
+        threading.Thread(target=keep, name="falkordb-keeper", daemon=True).start()
+        ready.wait()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
 
     def _wait_for_url(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -153,6 +179,9 @@ class EmbeddedFalkorDB:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self._release is not None:  # the keeper thread may end now: its child is gone
+            self._release.set()
+            self._release = None
         if self._lock is not None:
             with contextlib.suppress(OSError):
                 (self.folder / "url").unlink(missing_ok=True)
@@ -176,12 +205,6 @@ def _pings(url: str) -> bool:
             client.close()
     except (redis.RedisError, OSError):
         return False
-
-
-def _main_linux_thread() -> bool:
-    return (
-        sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
-    )
 
 
 def _die_with_parent() -> None:

@@ -29,6 +29,7 @@ locals {
     HUCHU_DATA_DIR             = "/tmp/huchu"
     HUCHU_ENGINE               = var.engine
     HUCHU_QDRANT_URL           = local.qdrant_url
+    HUCHU_GRAPH_URL            = var.graph_url
     HUCHU_S3_BUCKET            = aws_s3_bucket.images.bucket
     HUCHU_S3_REGION            = var.region
     HUCHU_INFERENCE_URL        = var.inference_url

@@ -36,6 +36,11 @@ variable "qdrant_image" {
   default     = "qdrant/qdrant:v1.12.6"
 }
 
+variable "graph_url" {
+  description = "A FalkorDB server for the look-alike graph (redis://host:port)."
+  type        = string
+}
+
 variable "inference_url" {
   description = "The GPU inference app (Ray Serve from the KubeRay manifest, behind an internal load balancer); empty means in-function inference."
   type        = string

@@ -16,8 +16,10 @@ from huchu.context import Context, assemble
 from huchu.engines.base import FaceEngine
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store, s3_client
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from huchu.stores.objects import S3ObjectStore
 from huchu.stores.vectors import QdrantStore
+from tests.conftest import graph_store
 from tests.servers import free_port
 
 ADMIN = "test-admin-token-5f1c"
@@ -58,7 +60,11 @@ def make_settings(tmp_path: Path, **kw: Any) -> Settings:
 
 @pytest.fixture(params=["local", "s3"])
 def ctx(
-    request: pytest.FixtureRequest, tmp_path: Path, inference: LocalInference, s3_endpoint: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    inference: LocalInference,
+    s3_endpoint: str,
+    graph_server: EmbeddedFalkorDB,
 ) -> Iterator[Context]:
     if request.param == "s3":
         bucket = f"huchu-{tmp_path.name.lower().replace('_', '-')[-40:]}"
@@ -77,9 +83,11 @@ def ctx(
         settings = make_settings(tmp_path)
         objects = build_object_store(settings)
     vectors = QdrantStore(None, settings.data_dir / "qdrant")
-    context = assemble(settings, objects, vectors, inference)
+    graph = graph_store(graph_server)
+    context = assemble(settings, objects, vectors, inference, graph)
     yield context
     vectors.close()
+    graph.close()
 
 
 @pytest.fixture

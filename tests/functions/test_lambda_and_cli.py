@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +97,7 @@ def test_photos_function_through_mangum(ctx: Context, photos: dict[str, bytes]) 
 
 def test_rate_limit_in_embedded_app(ctx: Context, photos: dict[str, bytes]) -> None:
     limited = ctx.settings.model_copy(update={"rate_limit_per_minute": 2})
-    app = create_embedded_app(
-        Context(limited, ctx.objects, ctx.vectors, ctx.inference), scheduler=False
-    )
+    app = create_embedded_app(replace(ctx, settings=limited), scheduler=False)
     with TestClient(app) as client:
         codes = [upload(client, photos["chelsea.png"]).status_code for _ in range(3)]
     assert codes == [422, 422, 429]

@@ -24,6 +24,8 @@ ERRORS = {
     ("GET", "/api/faces/{face_id}"): {404},
     ("GET", "/api/faces/{face_id}/similar"): {400, 404},
     ("GET", "/api/faces/{face_id}/graph"): {400, 404},
+    ("GET", "/api/faces/{face_id}/family"): {400, 404},
+    ("GET", "/api/faces/{face_id}/path/{other_id}"): {400, 404},
     ("POST", "/api/lookalikes"): {400, 404, 413, 415, 422, 429},
     ("GET", "/api/engine"): set(),
     ("GET", "/api/averages"): {400, 404},

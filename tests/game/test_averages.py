@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -197,9 +198,7 @@ def test_scheduler_paths_cover_every_event(
     upload(client, photos["biden.jpg"], event="team-a")
 
     async def one_tick() -> None:
-        task = asyncio.create_task(
-            averages.schedule_loop(Context(fast, ctx.objects, ctx.vectors, ctx.inference))
-        )
+        task = asyncio.create_task(averages.schedule_loop(replace(ctx, settings=fast)))
         for _ in range(300):
             await asyncio.sleep(0.05)
             if client.get("/api/averages", params={"event": "team-a"}).json()["version"] == 2:

@@ -18,7 +18,9 @@ from functions.embedded import create_embedded_app
 from huchu.context import Context, assemble
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from huchu.stores.vectors import QdrantStore
+from tests.conftest import graph_store
 from tests.functions.conftest import inference as inference
 from tests.functions.conftest import make_settings
 from tests.functions.conftest import s3_endpoint as s3_endpoint
@@ -35,15 +37,20 @@ class Live:
     ctx: Context
 
 
-def _context(tmp: Path, inf: LocalInference, **kw: Any) -> Context:
+def _context(tmp: Path, inf: LocalInference, server: EmbeddedFalkorDB, **kw: Any) -> Context:
     settings = make_settings(tmp, rate_limit_per_minute=0, **kw)
-    return assemble(settings, build_object_store(settings), QdrantStore(None, tmp / "qdrant"), inf)
+    objects, vectors = build_object_store(settings), QdrantStore(None, tmp / "qdrant")
+    return assemble(settings, objects, vectors, inf, graph_store(server))
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, inference: LocalInference) -> Iterator[Live]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+    inference: LocalInference,
+    graph_server: EmbeddedFalkorDB,
+) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("live")
-    ctx = _context(tmp, inference, public_base_url="")
+    ctx = _context(tmp, inference, graph_server, public_base_url="")
     site = build_site(tmp / "site", api_url="")
     with serving(create_embedded_app(ctx, site_dir=site, scheduler=False)) as url:
         yield Live(url, url, ctx)
@@ -51,14 +58,16 @@ def live(tmp_path_factory: pytest.TempPathFactory, inference: LocalInference) ->
 
 @pytest.fixture(scope="module")
 def cross_origin(
-    tmp_path_factory: pytest.TempPathFactory, inference: LocalInference
+    tmp_path_factory: pytest.TempPathFactory,
+    inference: LocalInference,
+    graph_server: EmbeddedFalkorDB,
 ) -> Iterator[Live]:
     """The built site on one port (a plain static server, like a bucket), the API on another."""
     tmp = tmp_path_factory.mktemp("cross")
     api_port, site_port = free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
     origin = f"http://127.0.0.1:{site_port}"
-    ctx = _context(tmp, inference, cors_origins=origin, public_base_url=api)
+    ctx = _context(tmp, inference, graph_server, cors_origins=origin, public_base_url=api)
     site = build_site(tmp / "site", api_url=api)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     static = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)

@@ -75,6 +75,16 @@ def test_join_browse_average_and_delete(
     page.wait_for_selector("#graph[data-drawn]", timeout=TIMEOUT)
     assert int(page.get_attribute("#graph", "data-drawn")) >= 2
     assert page.locator("#graph canvas").count() >= 1
+    singles = [
+        p["faces"][0]["face_id"]
+        for p in httpx.get(f"{live.api}/api/photos", params={"limit": 50}).json()["items"]
+        if len(p["faces"]) == 1
+    ]
+    obama2 = singles[-2]  # newest first: astronaut, obama2, obama
+    page.wait_for_selector(f"#family li[data-face-id='{obama2}']", timeout=TIMEOUT)
+    page.click(f"#pick button[data-face-id='{obama2}']", timeout=TIMEOUT)  # six degrees
+    page.wait_for_selector("#path .chain", timeout=TIMEOUT)
+    assert page.locator("#path li").count() == 2  # two photos of one man: one link
     shot(page, "04-face")
 
     # The organiser recomputes (the panel is on the organiser's page, not here).

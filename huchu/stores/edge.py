@@ -1,0 +1,396 @@
+"""``EdgeStore``: Qdrant's own engine in-process (Qdrant Edge), one shard per collection."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from huchu.errors import Unavailable
+from huchu.stores.vectors import PAYLOAD_INDEXES, Match, Point
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# A plain (unindexed) segment answers a filtered search by scanning; past this many
+# new points an HNSW index pays for itself (measured in benchmarks/scale.py).
+OPTIMIZE_AFTER = 20_000
+HNSW_EF = 128  # candidates an HNSW search keeps: recall over a few tenths of a ms
+PACKED = "_json"  # the payload field that carries a point's lists and objects
+
+# Folders this process holds open: a shard folder takes one owner (its lock file), so
+# two stores of one process on one data dir share the shard instead of failing.
+_OPEN: dict[str, tuple[_Shard, int]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+class _Shard:
+    """One open shard, its lock and its count of points not yet indexed."""
+
+    def __init__(self, path: Path, shard: Any, owner: IO[str]) -> None:
+        self.path = path
+        self.shard = shard
+        self.owner = owner  # an flock on the folder: one process per shard
+        self.lock = threading.RLock()
+        self.unindexed = int(shard.info().points_count) - int(shard.info().indexed_vectors_count)
+        self.optimizing: threading.Thread | None = None
+        self.journal: list[Any] | None = None  # writes made while a copy is optimized
+
+    def write(self, *ops: Any) -> None:
+        """Apply update operations and flush (no WAL: durable once flushed)."""
+        with self.lock:
+            for op in ops:
+                self.shard.update(op)
+            self.shard.flush()
+            if self.journal is not None:
+                self.journal.extend(ops)
+
+
+class EdgeStore:
+    """Every call holds the interpreter while Qdrant's engine runs it (the bindings keep
+    the GIL), so one lock per shard costs no parallelism and keeps calls consistent."""
+
+    local = True
+
+    def __init__(
+        self,
+        root: Path,
+        optimize_after: int = OPTIMIZE_AFTER,
+        indexing_threshold_kb: int | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.optimize_after = optimize_after
+        self.indexing_kb = indexing_threshold_kb  # None: Qdrant's default (10 MB of vectors)
+        self._shards: dict[str, _Shard] = {}
+        self._lock = threading.Lock()
+
+    # -- shards ------------------------------------------------------------------
+    def _path(self, collection: str) -> Path:
+        return (self.root / collection).resolve()
+
+    def ensure(self, collection: str, dim: int) -> None:
+        if collection in self._shards:
+            return
+        with self._lock:
+            if collection in self._shards:
+                return
+            self._shards[collection] = _acquire(self._path(collection), dim, self.indexing_kb)
+
+    def _shard(self, collection: str) -> _Shard:
+        try:
+            return self._shards[collection]
+        except KeyError:
+            path = self._path(collection)
+            if not (path / "edge_config.json").exists():
+                raise Unavailable(f"vector collection {collection} is not set up") from None
+            with self._lock:
+                if collection not in self._shards:
+                    self._shards[collection] = _acquire(path, None)
+            return self._shards[collection]
+
+    def _run(self, collection: str, fn: Callable[[Any], T]) -> T:
+        s = self._shard(collection)
+        try:
+            with s.lock:
+                return fn(s.shard)
+        except Unavailable:
+            raise
+        except (TypeError, AttributeError, AssertionError):
+            raise
+        except Exception as exc:
+            raise Unavailable(f"vector store failed: {exc}") from exc
+
+    # -- writes ------------------------------------------------------------------
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        import qdrant_edge as qe
+
+        if not points:
+            return
+        batch = [qe.Point(p.id, list(p.vector or []), _pack(p.payload)) for p in points]
+        s = self._shard(collection)
+        self._run(collection, lambda _: s.write(qe.UpdateOperation.upsert_points(batch)))
+        self._maybe_optimize(collection, len(points))
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        """Forget the points now. Their bytes stay in the segment's files until the optimizer
+        rewrites that segment (measured: an appendable segment is not vacuumed, an indexed
+        one past 5 % deleted is); there is no write-ahead log to keep them elsewhere."""
+        import qdrant_edge as qe
+
+        if not ids:
+            return
+
+        s = self._shard(collection)
+
+        def erase(shard: Any) -> None:
+            found: list[Any] = [r.id for r in shard.retrieve(list(ids), False, False)]
+            if found:
+                s.write(
+                    qe.UpdateOperation.overwrite_payload(found, {}),
+                    qe.UpdateOperation.delete_points(found),
+                )
+
+        self._run(collection, erase)
+
+    # -- reads -------------------------------------------------------------------
+    def retrieve(self, collection: str, ids: Sequence[str], vectors: bool = False) -> list[Point]:
+        if not ids:
+            return []
+        recs = self._run(collection, lambda s: s.retrieve(list(ids), True, vectors))
+        order = {i: n for n, i in enumerate(ids)}
+        return sorted((_point(r) for r in recs), key=lambda p: order.get(p.id, len(order)))
+
+    def scroll(
+        self,
+        collection: str,
+        match: Match,
+        limit: int,
+        offset: str | None = None,
+        vectors: bool = False,
+    ) -> tuple[list[Point], str | None]:
+        import qdrant_edge as qe
+
+        req = qe.ScrollRequest(
+            offset=None if offset is None else _pid(offset),
+            limit=limit,
+            filter=_filter(match),
+            with_payload=True,
+            with_vector=vectors,
+        )
+        recs, nxt = self._run(collection, lambda s: s.scroll(req))
+        return [_point(r) for r in recs], (None if nxt is None else str(nxt))
+
+    def search(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        match: Match,
+        limit: int,
+        min_score: float | None = None,
+    ) -> list[Point]:
+        import qdrant_edge as qe
+
+        req = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest([float(v) for v in vector]),
+            filter=_filter(match),
+            score_threshold=min_score,
+            with_payload=True,
+            params=qe.SearchParams(hnsw_ef=HNSW_EF),
+        )
+        return [_point(r) for r in self._run(collection, lambda s: s.query(req))]
+
+    def count(self, collection: str, match: Match) -> int:
+        import qdrant_edge as qe
+
+        req = qe.CountRequest(exact=True, filter=_filter(match))
+        return int(self._run(collection, lambda s: s.count(req)))
+
+    def values(self, collection: str, key: str, limit: int = 1000) -> list[str]:
+        """Distinct values of a keyword field (the shard's facet), e.g. every event."""
+        import qdrant_edge as qe
+
+        if key not in PAYLOAD_INDEXES:
+            raise TypeError(f"{key} is not an indexed field (PAYLOAD_INDEXES)")
+        req = qe.FacetRequest(key=key, limit=limit, exact=True)
+        res = self._run(collection, lambda s: s.facet(req))
+        return sorted(str(hit.value) for hit in res.hits)
+
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name in list(self._shards):
+            self._run(name, lambda s: s.info())
+
+    def indexed(self, collection: str) -> int:
+        """How many points an HNSW index covers."""
+        return int(self._run(collection, lambda s: s.info().indexed_vectors_count))
+
+    # -- index maintenance -------------------------------------------------------
+    def _maybe_optimize(self, collection: str, added: int) -> None:
+        s = self._shards[collection]
+        with s.lock:
+            s.unindexed += added
+            if s.unindexed < self.optimize_after or s.optimizing is not None:
+                return
+            s.optimizing = threading.Thread(
+                target=self._optimize, args=(s,), name=f"edge-optimize-{collection}", daemon=True
+            )
+            s.optimizing.start()
+
+    def _optimize(self, s: _Shard) -> None:
+        from huchu.stores.edge_optimize import optimize_aside
+
+        try:
+            s.unindexed = 0
+            optimize_aside(s)
+        except Exception as exc:  # the next batch of points tries again
+            s.unindexed = self.optimize_after
+            log.warning("background index build of %s failed: %s", s.path, exc)
+        finally:
+            s.optimizing = None
+
+    def optimize(self, collection: str) -> bool:
+        """Build the HNSW index now, in this process (blocking, holding the interpreter:
+        for tools and benchmarks); ``True`` when segments changed."""
+        s = self._shard(collection)
+        with s.lock:
+            s.unindexed = 0
+            changed = bool(s.shard.optimize())
+            s.shard.flush()
+            return changed
+
+    def wait_optimized(self, timeout: float | None = None) -> None:
+        """Wait for a background index build (benchmarks, tests, shutdown)."""
+        for s in list(self._shards.values()):
+            t = s.optimizing
+            if t is not None:
+                t.join(timeout)
+
+    def close(self) -> None:
+        self.wait_optimized()
+        with self._lock:
+            for s in self._shards.values():
+                _release(s)
+            self._shards.clear()
+
+
+def _config(dim: int, indexing_kb: int | None = None) -> Any:
+    import qdrant_edge as qe
+
+    return qe.EdgeConfig(
+        vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+        # ef_construct 64 (Qdrant's default is 100): the index builds about a third faster,
+        # and searches keep their recall through HNSW_EF.
+        hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=64, full_scan_threshold=10_000),
+        # No write-ahead log: it would keep a deleted face's payload until compaction;
+        # every write is flushed instead (a few ms), which is as durable.
+        wal_enabled=False,
+        # Vacuum indexed segments past 5 % deleted points, so erased faces leave the disk.
+        optimizers=qe.EdgeOptimizersConfig(
+            deleted_threshold=0.05, vacuum_min_vector_number=1, indexing_threshold=indexing_kb
+        ),
+    )
+
+
+def _acquire(path: Path, dim: int | None, indexing_kb: int | None = None) -> _Shard:
+    import qdrant_edge as qe
+
+    key = str(path)
+    with _OPEN_LOCK:
+        if key in _OPEN:
+            shard, refs = _OPEN[key]
+            _OPEN[key] = (shard, refs + 1)
+            return shard
+        owner = _own(path)
+        try:
+            if (path / "edge_config.json").exists():
+                raw = qe.EdgeShard.load(key)
+            else:
+                if dim is None:
+                    raise Unavailable(f"no vector shard in {path}")
+                path.mkdir(parents=True, exist_ok=True)
+                raw = qe.EdgeShard.create(key, _config(dim, indexing_kb))
+                for field, kind in PAYLOAD_INDEXES.items():
+                    schema = getattr(qe.PayloadSchemaType, kind.capitalize())
+                    raw.update(qe.UpdateOperation.create_field_index(field, schema))
+                raw.flush()
+        except Unavailable:
+            owner.close()
+            raise
+        except Exception as exc:
+            owner.close()
+            raise Unavailable(f"cannot open the vector shard {path}: {exc}") from exc
+        shard = _Shard(path, raw, owner)
+        _OPEN[key] = (shard, 1)
+        return shard
+
+
+def _release(s: _Shard) -> None:
+    key = str(s.path)
+    with _OPEN_LOCK:
+        shard, refs = _OPEN.get(key, (s, 1))
+        if refs > 1:
+            _OPEN[key] = (shard, refs - 1)
+            return
+        _OPEN.pop(key, None)
+        with s.lock:
+            s.shard.flush()
+            s.shard.close()
+        s.owner.close()
+
+
+def _own(path: Path) -> IO[str]:
+    """Lock the shard folder for this process (the engine itself does not without a WAL)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path.parent / f".{path.name}.owner", "a+")  # noqa: SIM115  # held while open
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise Unavailable(
+            f"the vector shard {path} is open in another process: one Huchu process owns "
+            "a data dir (stop the other one, or set HUCHU_QDRANT_URL to share a Qdrant server)"
+        ) from None
+    return fh
+
+
+def _pid(value: str) -> Any:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return value
+
+
+def _filter(match: Match) -> Any:
+    import qdrant_edge as qe
+
+    must: list[Any] = []
+    for key, value in match.items():
+        if value is None:
+            continue
+        if key not in PAYLOAD_INDEXES:  # packed into the JSON field: no filter sees it
+            raise TypeError(f"{key} is not a filterable field (PAYLOAD_INDEXES)")
+        if isinstance(value, dict):  # {"gte": x, "lt": y}: a numeric range
+            must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(**value)))
+        elif isinstance(value, (list, tuple, set)):
+            must.append(qe.FieldCondition(key=key, match=qe.MatchAny(list(value))))
+        else:
+            must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+    return qe.Filter(must=must) if must else None
+
+
+def _pack(payload: dict[str, Any]) -> dict[str, Any]:
+    """Indexed fields stay fields (filters and facets use them); everything else travels as
+    one JSON string. The bindings convert a payload value by value, about 3.5 us each: a
+    face's 68 landmarks alone cost 0.7 ms a point, the string 6 us (benchmarks/scale.py)."""
+    flat = {k: v for k, v in payload.items() if k in PAYLOAD_INDEXES}
+    rest = {k: v for k, v in payload.items() if k not in flat}
+    if rest:
+        flat[PACKED] = json.dumps(rest, separators=(",", ":"))
+    return flat
+
+
+def _unpack(raw: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(raw or {})
+    packed = out.pop(PACKED, None)
+    if isinstance(packed, str):
+        out.update(json.loads(packed))
+    return out
+
+
+def _point(r: Any) -> Point:
+    vec = getattr(r, "vector", None)
+    if isinstance(vec, dict):  # named vectors: Huchu uses the default one
+        vec = vec.get("")
+    return Point(
+        id=str(r.id),
+        payload=_unpack(r.payload),
+        vector=None if vec is None else [float(v) for v in vec],
+        score=getattr(r, "score", None),
+    )

