@@ -61,6 +61,9 @@ class IndexedStore:
         self.order: list[int] = []
         self.gender = np.zeros(0, dtype="<U6")
 
+    def compact(self) -> None:
+        pass  # in memory: nothing stays on a disk
+
     def ensure(self, collection: str, dim: int) -> None:
         pass
 

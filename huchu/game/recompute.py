@@ -84,7 +84,9 @@ def morph_face(
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
     """Fold in new faces and publish version N+1; nothing new keeps version N."""
     with store.render_lock(event):
-        return refresh(ctx, event, images)
+        answer = refresh(ctx, event, images)
+    ctx.vectors.compact()  # faces deleted since the last one leave the disk too
+    return answer
 
 
 def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) -> Averages:

@@ -39,6 +39,18 @@ class _Shard:
         self.unindexed = int(shard.info().points_count) - int(shard.info().indexed_vectors_count)
         self.optimizing: threading.Thread | None = None
         self.journal: list[Any] | None = None  # writes made while a copy is optimized
+        self.dirty = path.parent / f".{path.name}.deleted"  # survives a crash before compact()
+
+    @property
+    def deleted(self) -> bool:
+        return self.dirty.exists()
+
+    @deleted.setter
+    def deleted(self, value: bool) -> None:
+        if value:
+            self.dirty.touch()
+        else:
+            self.dirty.unlink(missing_ok=True)
 
     def write(self, *ops: Any) -> None:
         """Apply update operations and flush (no WAL: durable once flushed)."""
@@ -133,6 +145,7 @@ class EdgeStore:
                     qe.UpdateOperation.overwrite_payload(found, {}),
                     qe.UpdateOperation.delete_points(found),
                 )
+                s.deleted = True  # the next compact() rewrites this shard
 
         self._run(collection, erase)
 
@@ -243,6 +256,19 @@ class EdgeStore:
             s.shard.flush()
             return changed
 
+    def compact(self) -> None:
+        """Rewrite every shard that lost points since its last rewrite from its live points.
+
+        A deleted point's bytes stay in its segment's files until the engine rewrites the
+        segment, and it never vacuums an appendable one: a fresh shard holding only the
+        live points drops them for certain (the index is rebuilt in the background)."""
+        self.wait_optimized()  # a copy being indexed would bring the old bytes back
+        for name, s in list(self._shards.items()):
+            if s.deleted:
+                with s.lock:
+                    _rewrite(s, self.indexing_kb)
+                self._maybe_optimize(name, 0)
+
     def wait_optimized(self, timeout: float | None = None) -> None:
         """Wait for a background index build (benchmarks, tests, shutdown)."""
         for s in list(self._shards.values()):
@@ -307,6 +333,52 @@ def _acquire(path: Path, dim: int | None, indexing_kb: int | None = None) -> _Sh
         shard = _Shard(path, raw, owner)
         _OPEN[key] = (shard, 1)
         return shard
+
+
+def _rewrite(s: _Shard, indexing_kb: int | None) -> None:
+    """Replace the shard by a new one holding only its live points (under ``s.lock``)."""
+    import shutil
+
+    import qdrant_edge as qe
+
+    live = s.path
+    fresh_path, old = live.with_name(live.name + ".compacting"), live.with_name(live.name + ".old")
+    for stale in (fresh_path, old):
+        shutil.rmtree(stale, ignore_errors=True)
+    dim = int(json.loads((live / "edge_config.json").read_text())["vectors"][""]["size"])
+    fresh = qe.EdgeShard.create(str(fresh_path), _config(dim, indexing_kb))
+    try:
+        for field, kind in PAYLOAD_INDEXES.items():
+            schema = getattr(qe.PayloadSchemaType, kind.capitalize())
+            fresh.update(qe.UpdateOperation.create_field_index(field, schema))
+        offset = None
+        while True:
+            req = qe.ScrollRequest(
+                offset=offset, limit=1024, filter=None, with_payload=True, with_vector=True
+            )
+            recs, offset = s.shard.scroll(req)
+            batch = [qe.Point(r.id, _vector(r), dict(r.payload or {})) for r in recs]
+            if batch:
+                fresh.update(qe.UpdateOperation.upsert_points(batch))
+            if offset is None:
+                break
+        fresh.flush()
+    finally:
+        fresh.close()
+    s.shard.close()
+    live.rename(old)
+    fresh_path.rename(live)
+    s.shard = qe.EdgeShard.load(str(live))
+    shutil.rmtree(old, ignore_errors=True)
+    s.deleted = False
+    s.unindexed = int(s.shard.info().points_count)
+
+
+def _vector(r: Any) -> list[float]:
+    vec = getattr(r, "vector", None)
+    if isinstance(vec, dict):
+        vec = vec.get("")
+    return [float(v) for v in vec or []]
 
 
 def _release(s: _Shard) -> None:

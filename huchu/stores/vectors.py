@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from huchu.errors import Unavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 PAYLOAD_INDEXES = {
     "event": "keyword",
@@ -60,6 +62,10 @@ class VectorStore(Protocol):
     def count(self, collection: str, match: Match) -> int: ...
     def values(self, collection: str, key: str, limit: int = 1000) -> list[str]: ...
     def ping(self) -> None: ...
+    def compact(self) -> None:
+        """Make deleted points leave the disk now, where the store keeps them until later."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -70,6 +76,7 @@ class QdrantStore:
         from qdrant_client import QdrantClient
 
         self.local = url is None
+        self._path: Path | None = None
         if url is not None:
             self._client = QdrantClient(url=url, api_key=api_key, timeout=10)
         elif path is not None and str(path) == ":memory:":
@@ -78,6 +85,7 @@ class QdrantStore:
             assert path is not None
             Path(path).mkdir(parents=True, exist_ok=True)
             self._client = QdrantClient(path=str(path))
+            self._path = Path(path)
         self._lock = threading.RLock()
         self._known: set[str] = set()
 
@@ -197,6 +205,22 @@ class QdrantStore:
 
     def ping(self) -> None:
         self._run(lambda: self._client.get_collections())
+
+    def compact(self) -> None:
+        """A server vacuums deleted points by its optimizer settings (docs/reliability.md);
+        local mode keeps each point as one SQLite row, so the file is vacuumed."""
+        if not self.local:
+            return
+        import sqlite3
+
+        if self._path is None:
+            return
+        for db in self._path.rglob("storage.sqlite"):
+            try:
+                with self._lock, sqlite3.connect(db) as conn:
+                    conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:  # busy: the next recompute tries again
+                log.warning("vacuum of %s failed: %s", db, exc)
 
     def close(self) -> None:
         with self._guard():

@@ -76,3 +76,36 @@ def test_delete_leaves_no_trace_on_disk(
     empty = [p for p in data.rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert [p for p in empty if "photos" in p.parts] == []
     assert [p for p in data.rglob(".tmp-*")] == []
+
+
+def test_delete_leaves_no_trace_in_the_embedded_databases(
+    tmp_path: Path, photos: dict[str, bytes]
+) -> None:
+    """The same, on what `huchu serve` runs: a Qdrant Edge shard and its own FalkorDB."""
+    from functions.embedded import create_embedded_app
+    from huchu.context import build_context
+    from huchu.stores.edge import EdgeStore
+    from tests.functions.conftest import make_settings
+
+    ctx = build_context(make_settings(tmp_path).model_copy(update={"engine": "dlib"}))
+    assert isinstance(ctx.vectors, EdgeStore)
+    try:
+        with TestClient(create_embedded_app(ctx, scheduler=False)) as client:
+            upload(client, photos["biden.jpg"])
+            gone = upload(client, photos["obama.jpg"]).json()
+            upload(client, photos["obama2.jpg"])
+            face_id = gone["faces"][0]["face_id"]
+            needles = needles_of(ctx, gone, face_id)
+            client.post("/api/averages/recompute", headers=AUTH)
+            assert client.get(f"/api/faces/{face_id}/family").status_code == 200
+            alive = " ".join(traces(Path(ctx.settings.data_dir), needles))
+            assert "face id" in alive and "embedding" in alive
+            owner = {"X-Huchu-Owner": gone["owner_token"]}
+            assert (
+                client.delete(f"/api/photos/{gone['photo_id']}", headers=owner).status_code == 204
+            )
+            client.post("/api/averages/recompute", headers=AUTH)
+            assert client.get(f"/api/faces/{face_id}/family").status_code == 404
+    finally:
+        ctx.close()  # flushes the shard and stops FalkorDB (its files stay in the data dir)
+    assert traces(Path(ctx.settings.data_dir), needles) == []
