@@ -25,12 +25,11 @@ def embedded(tmp_path: Path, inference: LocalInference, **kw: Any) -> Iterator[F
     """The embedded app on local files and Qdrant local mode, with settings ``kw``."""
     settings = make_settings(tmp_path, **kw)
     vectors = QdrantStore(None, settings.data_dir / "qdrant")
+    ctx = assemble(settings, build_object_store(settings), vectors, inference)
     try:
-        yield create_embedded_app(
-            assemble(settings, build_object_store(settings), vectors, inference), scheduler=False
-        )
+        yield create_embedded_app(ctx, scheduler=False)
     finally:
-        vectors.close()
+        ctx.close()  # the stores, and the FalkorDB it started for the graph
 
 
 def like_huchu_serve(app: FastAPI, http: str = "auto") -> AbstractContextManager[str]:

@@ -139,7 +139,7 @@ def rclone_client(
             with TestClient(create_embedded_app(ctx, scheduler=False)) as client:
                 yield client, ctx
         finally:
-            vectors.close()
+            ctx.close()
 
 
 def test_direct_upload_to_a_signature_checking_s3(

@@ -34,7 +34,7 @@ def shared(
     ctx = assemble(settings, build_object_store(settings), vectors, inference)
     with TestClient(create_embedded_app(ctx, scheduler=False)) as client:
         yield client, ctx
-    vectors.close()
+    ctx.close()
 
 
 def test_events_set_up_read_close_and_unknown(

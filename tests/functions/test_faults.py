@@ -44,6 +44,10 @@ class Tally:
 class Server:
     process: subprocess.Popen[bytes]
     url: str
+    output: Path
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")[-3000:]
 
     def crash(self) -> set[int]:
         """kill -9 of the server and everything it started (as a machine crash would)."""
@@ -56,6 +60,8 @@ class Server:
 @contextmanager
 def serving(data: Path, **env: str) -> Iterator[Server]:
     port = free_port()
+    output = data.parent / f"serve-{port}.log"
+    data.parent.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "huchu"),
@@ -75,8 +81,8 @@ def serving(data: Path, **env: str) -> Iterator[Server]:
             "HUCHU_ENGINE": "dlib",
             **env,
         },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output.open("wb"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -89,7 +95,7 @@ def serving(data: Path, **env: str) -> Iterator[Server]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("huchu serve did not start")
-        yield Server(server, url)
+        yield Server(server, url, output)
     finally:
         if server.poll() is None:
             family = descendants(server.pid)
@@ -155,7 +161,10 @@ def test_kill_9_during_an_upload_burst_loses_no_acknowledged_upload(
         futures = [
             pool.submit(post_photo, server.url, name, photos[name], tally) for name in PHOTOS * 3
         ]
+        deadline = time.monotonic() + 180
         while len(tally.acknowledged) < 4:
+            assert time.monotonic() < deadline, f"uploads not acknowledged: {server.log()}"
+            assert not all(f.done() for f in futures), f"every upload failed: {server.log()}"
             time.sleep(0.05)
         family = server.crash()
         tally.faults += 1

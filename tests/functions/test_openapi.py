@@ -48,8 +48,9 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from huchu.context import build_context
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("openapi"), engine="dlib")
-    app = create_embedded_app(build_context(settings), scheduler=False)
-    body: dict[str, Any] = app.openapi()
+    ctx = build_context(settings)
+    body: dict[str, Any] = create_embedded_app(ctx, scheduler=False).openapi()
+    ctx.close()
     return body
 
 

@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from huchu.context import Context
 from huchu.errors import Unavailable
 from huchu.inference.local import LocalInference
+from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from huchu.stores.objects import Conflict, LocalObjectStore, ObjectStore, UrlSigner
+from tests.conftest import graph_store
 from tests.functions.conftest import ADMIN, counts, upload
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -131,7 +133,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_readyz_is_503_on_a_full_or_read_only_disk(
-    small_disk: Path, tmp_path: Path, inference: LocalInference
+    small_disk: Path, tmp_path: Path, inference: LocalInference, graph_server: EmbeddedFalkorDB
 ) -> None:
     from functions.embedded import create_embedded_app
     from huchu.context import assemble
@@ -142,7 +144,9 @@ def test_readyz_is_503_on_a_full_or_read_only_disk(
     settings = make_settings(small_disk)
     settings = settings.model_copy(update={"data_dir": small_disk})
     vectors = QdrantStore(None, tmp_path / "qdrant")  # open files would block the remount
-    ctx = assemble(settings, build_object_store(settings), vectors, inference)
+    # Databases with open files live off the small disk (they would block the remount).
+    graph = graph_store(graph_server)
+    ctx = assemble(settings, build_object_store(settings), vectors, inference, graph)
     with TestClient(create_embedded_app(ctx, scheduler=False)) as client:
         assert client.get("/readyz").status_code == 200
         filler = small_disk / "filler"
@@ -157,7 +161,7 @@ def test_readyz_is_503_on_a_full_or_read_only_disk(
         subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
         r = client.get("/readyz")
         assert r.status_code == 503 and any("volume" in m for m in r.json()["missing"])
-    vectors.close()
+    ctx.close()
     assert list(small_disk.rglob(".ready-*")) == []
 
 
