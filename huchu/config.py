@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Larger pictures are reduced while they are decoded (JPEG draft mode, Image.reduce):
     # the stored original is at most this, and a decode never holds a 40 MP bitmap twice.
     decode_max_side: int = Field(2560, ge=256)
+    # Uploads stop (503) while the data volume has less free space than this: the embedded
+    # databases map their files into memory, and a write to a full disk there is a crash.
+    min_free_bytes: int = Field(64 * 1024 * 1024, ge=0)
     max_decodes: int = Field(2, ge=1)
     rate_limit_per_minute: int = Field(60, ge=0)
     url_secret: str | None = None
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
     @property
     def uses_s3(self) -> bool:
         return bool(self.s3_bucket)
+
+    @property
+    def uses_data_dir(self) -> bool:
+        """Something lives in the data dir: files, the embedded shard or the embedded graph."""
+        return not (self.uses_s3 and self.qdrant_url and self.graph_url)
 
     def check_production(self) -> None:
         """Refuse to start a production deployment that relies on embedded secrets."""

@@ -7,12 +7,15 @@ ones (build the engine and run it once, verify the model files).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from huchu.config import Settings
 from huchu.context import Context
+from huchu.errors import Unavailable
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
         return f"s3 bucket {s.s3_bucket}" if s.uses_s3 else f"files {s.data_dir}/objects"
 
     def volume() -> str:
-        return writable(Path(s.data_dir))
+        if not s.uses_data_dir:
+            return "not used (every store is a server)"
+        return writable(Path(s.data_dir), s)
 
     checks = [
         _try("inference", ctx.inference.check),
@@ -61,8 +66,24 @@ def diagnose(ctx: Context, deep: bool = False) -> list[Check]:
     return checks
 
 
-def writable(folder: Path) -> str:
+def room(settings: Settings) -> None:
+    """Unavailable while the data volume is nearly full (``HUCHU_MIN_FREE_BYTES``)."""
+    if not settings.uses_data_dir:
+        return  # every store is a server: no volume of ours fills up
+    folder = Path(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < settings.min_free_bytes:
+        raise Unavailable(
+            f"the data volume is nearly full ({free // 1_048_576} MB free, "
+            f"{settings.min_free_bytes // 1_048_576} MB needed): uploads wait for space"
+        )
+
+
+def writable(folder: Path, settings: Settings | None = None) -> str:
     """The data volume takes a small write now (a full or read-only disk fails here)."""
+    if settings is not None:
+        room(settings)
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=".ready-", dir=folder)
     try:

@@ -14,7 +14,7 @@ import numpy as np
 from huchu.context import Context
 from huchu.game import state as store
 from huchu.game.average import GameState
-from huchu.game.recompute import images_of, morph_face, refresh
+from huchu.game.recompute import add_warp, refresh, warps_of
 from huchu.game.render.morph import MorphState
 
 
@@ -45,7 +45,7 @@ def subtract(
     ctx: Context, event: str, faces: list[tuple[dict[str, Any], list[float]]]
 ) -> int | None:
     """Take the faces out of the sums; the first version any of them counted in, or None."""
-    image = images_of(ctx)
+    warps = warps_of(ctx, [p for p, _ in faces])  # before the lock: a fold never waits on it
 
     def change(state: GameState, morph: MorphState) -> int | None:
         hit = [(p, v) for p, v in faces if p["face_id"] in state.members]
@@ -54,7 +54,7 @@ def subtract(
         first = min(state.members[p["face_id"]] for p, _ in hit)
         for p, v in hit:
             state.remove(p["face_id"], np.asarray(v), p.get("gender"), p.get("age"))
-            morph_face(morph, image, p, -1)
+            add_warp(morph, warps[p["face_id"]], p.get("gender"), -1)
         state.deletions += 1
         state.dirty = True
         return first

@@ -7,7 +7,7 @@ wired on the ``Context`` by ``build_context``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,11 +18,12 @@ from huchu.errors import HuchuError, Unavailable
 from huchu.game import ranking
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
-from huchu.game.render.morph import MorphState
+from huchu.game.render.morph import MorphState, Warp, warp_to_canonical
 from huchu.game.render.version import render_version
 from huchu.imaging.decode import decode_image
 from huchu.photos.records import now
 from huchu.schemas import Averages
+from huchu.stores.vectors import Point
 
 PAGE = 1024
 # Uploads stamp created_ts before they commit; re-reading this much of the past
@@ -43,42 +44,67 @@ def images_of(ctx: Context) -> Callable[[str], RGB]:
     return get
 
 
-def fold_new_faces(ctx: Context, event: str, state: GameState, morph: MorphState | None) -> int:
-    """Read only faces stamped since the watermark: O(new)."""
-    added = 0
+def new_faces(ctx: Context, event: str, state: GameState) -> Iterator[Point]:
+    """Faces stamped since the watermark and not yet counted: O(new)."""
     cursor = None
-    newest = state.watermark
-    image = images_of(ctx)
     since = max(0.0, state.watermark - LATE_COMMIT_S)
     while True:
         match = {"event": event, "created_ts": {"gte": since}}
         points, cursor = ctx.vectors.scroll(ctx.faces, match, PAGE, cursor, vectors=True)
         for p in sorted(points, key=lambda p: (p.payload.get("image_key", ""), p.id)):
-            if p.id in state.members or p.vector is None or p.payload.get("deleting"):
-                continue
-            state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
-            added += 1
-            newest = max(newest, float(p.payload.get("created_ts", 0.0)))
-            if morph is not None:
-                morph_face(morph, image, p.payload, +1)
+            if p.id not in state.members and p.vector is not None and not p.payload.get("deleting"):
+                yield p
         if cursor is None:
             break
+
+
+def warps_of(ctx: Context, payloads: list[dict[str, Any]]) -> dict[str, Warp | None]:
+    """Each face's picture warped onto the canonical shape: the slow part of a fold or a
+    delete, done before the state is locked so that neither waits for the other's."""
+    image = images_of(ctx)
+    return {p["face_id"]: warp_face(image, p) for p in payloads}
+
+
+def fold_new_faces(
+    ctx: Context,
+    event: str,
+    state: GameState,
+    morph: MorphState | None,
+    warps: dict[str, Warp | None] | None = None,
+) -> int:
+    """Add the new faces to the sums (with their warps, made now unless given)."""
+    added = 0
+    newest = state.watermark
+    image = images_of(ctx)
+    for p in new_faces(ctx, event, state):
+        state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
+        added += 1
+        newest = max(newest, float(p.payload.get("created_ts", 0.0)))
+        if morph is not None:
+            known = warps is not None and p.id in warps
+            warp = warps[p.id] if warps is not None and known else warp_face(image, p.payload)
+            add_warp(morph, warp, p.payload.get("gender"), +1)
     state.watermark = newest
     return added
 
 
-def morph_face(
-    morph: MorphState, image: Callable[[str], RGB], payload: dict[str, Any], sign: int
-) -> None:
+def warp_face(image: Callable[[str], RGB], payload: dict[str, Any]) -> Warp | None:
+    """None: the face cannot be morphed (no 68 landmarks, a folded warp, no picture)."""
     lm = payload.get("landmarks")
     key = payload.get("image_key")
     if not key or not lm or len(lm) != 68:
-        morph.skipped += sign
-        return
+        return None
     try:
-        morph.add(image(key), lm, payload.get("gender"), sign)
+        return warp_to_canonical(image(key), np.asarray(lm, dtype=np.float64))
     except HuchuError:
+        return None
+
+
+def add_warp(morph: MorphState, warp: Warp | None, gender: str | None, sign: int) -> None:
+    if warp is None:
         morph.skipped += sign
+    else:
+        morph.add_warped(warp, gender, sign)
 
 
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
@@ -96,8 +122,12 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     last reserved version never became current (a publish that failed or was dropped).
     """
 
+    warps: dict[str, Warp | None] = {}
+    if fold and images:  # warped before the state is locked: deletes never wait for it
+        warps = warps_of(ctx, [p.payload for p in new_faces(ctx, event, store.load(ctx, event)[0])])
+
     def reserve(state: GameState, morph: MorphState) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph if images else None) if fold else 0
+        added = fold_new_faces(ctx, event, state, morph if images else None, warps) if fold else 0
         head = store.pointer(ctx, event)
         if added == 0 and not state.dirty and head >= state.version:
             return None

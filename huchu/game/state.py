@@ -235,8 +235,10 @@ def versions_from(ctx: Context, event: str, first: int) -> list[dict[str, Any]]:
     base = f"{prefix(event)}/versions/"
     out = []
     for key in ctx.objects.list(base):
-        if key.endswith(".json") and "/" not in key[len(base) :]:
+        name = key[len(base) :]
+        # The number is in the name (000123.json): only the versions wanted are read.
+        if "/" not in name and name.endswith(".json") and int(name[:-5]) >= first:
             snap = get_json(ctx, key)
-            if snap is not None and int(snap["version"]) >= first:
+            if snap is not None:
                 out.append(snap)
     return sorted(out, key=lambda s: int(s["version"]))

@@ -11,6 +11,7 @@ from huchu import events
 from huchu.analysis import Analysis
 from huchu.context import Context
 from huchu.errors import HuchuError, NoFace, Unavailable
+from huchu.health import room
 from huchu.imaging.render import Rendered, RenderSpec
 from huchu.photos import family
 from huchu.photos import owner as owners
@@ -38,6 +39,7 @@ def upload_photo(ctx: Context, req: UploadRequest) -> UploadedPhoto:
     """Store the photo and its accepted faces; answer the contract's 201 body."""
     # Portraits carry the event's name, not its slug.
     name = str(events.require_open(ctx, req.event)["name"])
+    room(ctx.settings)  # a nearly full data volume refuses before anything is written
     spec = RenderSpec(name, ctx.settings.min_det_score, ctx.settings.min_face_px)
     analysis, rendered = ctx.inference.analyze_and_render(req.data, spec)
     if rendered is None:

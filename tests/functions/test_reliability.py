@@ -141,7 +141,7 @@ def test_readyz_is_503_on_a_full_or_read_only_disk(
     from huchu.stores.vectors import QdrantStore
     from tests.functions.conftest import make_settings
 
-    settings = make_settings(small_disk)
+    settings = make_settings(small_disk, min_free_bytes=0)  # the write itself is checked
     settings = settings.model_copy(update={"data_dir": small_disk})
     vectors = QdrantStore(None, tmp_path / "qdrant")  # open files would block the remount
     # Databases with open files live off the small disk (they would block the remount).

@@ -30,9 +30,10 @@ def _canonical_labels() -> NDArray[np.int32]:
     return label_map(canonical(), W, H)
 
 
-def warp_to_canonical(
-    image: RGB, landmarks68: NDArray[np.float64]
-) -> tuple[NDArray[np.float32], NDArray[np.float64]] | None:
+Warp = tuple[NDArray[np.float32], NDArray[np.float64]]  # texture on the canvas, its points
+
+
+def warp_to_canonical(image: RGB, landmarks68: NDArray[np.float64]) -> Warp | None:
     """One warp from the original photo onto the canonical shape; None if it would fold."""
     lm = np.asarray(landmarks68, dtype=np.float64)
     if lm.shape != (68, 2):
@@ -94,10 +95,13 @@ class MorphState:
         if warped is None:
             self.skipped += sign
             return False
+        self.add_warped(warped, gender, sign)
+        return True
+
+    def add_warped(self, warped: Warp, gender: str | None, sign: int = 1) -> None:
         tex, pts = warped
         for c in cohorts_of(gender):
             self.cohorts[c].add(tex, pts, sign)
-        return True
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, NDArray[np.generic]] = {"skipped": np.array(self.skipped)}
