@@ -28,16 +28,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import photos, sample_dir
+from tests.servers import free_port, huchu_serve, wait_healthy
 
 ADMIN = "bench-admin-token-91c2"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -159,31 +152,15 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="huchu-mixed-"))
     port = free_port()
     env = {
-        **os.environ,
         "HUCHU_ADMIN_TOKEN": ADMIN,
         "HUCHU_RATE_LIMIT_PER_MINUTE": "0",
         "HUCHU_RECOMPUTE_SECONDS": "0",
     }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "huchu"),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    server = huchu_serve(data, port, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(900):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        if not wait_healthy(url):
+            sys.exit("huchu serve did not start")
         print(
             f"huchu serve, {os.cpu_count()} cores, {args.uploaders} uploaders, "
             f"{args.seconds:.0f} s per phase"

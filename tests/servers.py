@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -47,3 +52,28 @@ def serving(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def huchu_serve(
+    data: Path, port: int, *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """The installed ``huchu serve`` on ``port`` with ``data`` as its data dir."""
+    command = [str(Path(sys.executable).parent / "huchu"), "serve", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, "--data-dir", str(data), *args], env={**os.environ, **(env or {})}, **popen
+    )
+
+
+def wait_healthy(url: str, seconds: float = 90.0) -> bool:
+    """True once ``{url}/healthz`` answers 200, False when ``seconds`` ran out."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False

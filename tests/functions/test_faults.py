@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from huchu.config import Settings
 from huchu.context import build_context
 from tests.functions.conftest import ADMIN
 from tests.functions.test_shutdown import alive, descendants
-from tests.servers import free_port
+from tests.servers import free_port, huchu_serve, wait_healthy
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 MIN_FREE = 64 * 1024 * 1024  # HUCHU_MIN_FREE_BYTES, the margin uploads keep free
@@ -63,19 +62,12 @@ def serving(data: Path, **env: str) -> Iterator[Server]:
     port = free_port()
     output = data.parent / f"serve-{port}.log"
     data.parent.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "huchu"),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-            "--workers",
-            "2",
-        ],
+    server = huchu_serve(
+        data,
+        port,
+        "--workers",
+        "2",
         env={
-            **os.environ,
             "HUCHU_ADMIN_TOKEN": ADMIN,
             "HUCHU_RECOMPUTE_SECONDS": "0",
             "HUCHU_RATE_LIMIT_PER_MINUTE": "0",
@@ -88,13 +80,7 @@ def serving(data: Path, **env: str) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(900):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(url):
             raise RuntimeError(f"huchu serve did not start: {output.read_text()[-2000:]}")
         yield Server(server, url, output)
     finally:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, huchu_serve, wait_healthy
 
 
 def descendants(pid: int) -> set[int]:
@@ -46,30 +44,18 @@ def test_serve_stops_its_workers_and_tracker(
     tmp_path: Path, photos: dict[str, bytes], sig: signal.Signals
 ) -> None:
     port = free_port()
-    env = {**os.environ, "HUCHU_RECOMPUTE_SECONDS": "0", "HUCHU_ENGINE": "dlib"}
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "huchu"),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--workers",
-            "2",
-        ],
-        env=env,
+    server = huchu_serve(
+        tmp_path / "data",
+        port,
+        "--workers",
+        "2",
+        env={"HUCHU_RECOMPUTE_SECONDS": "0", "HUCHU_ENGINE": "dlib"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        assert wait_healthy(base), "huchu serve did not start"
         r = httpx.post(
             f"{base}/api/photos",
             files={"file": ("t1.jpg", photos["t1.jpg"], "image/jpeg")},
