@@ -16,6 +16,7 @@ from collections import Counter
 from huchu.context import Context
 from huchu.photos.delete import delete_photo
 from huchu.stores.ids import is_id
+from huchu.stores.objects import LocalObjectStore
 
 PAGE = 1024
 _MAX48 = (1 << 48) - 1
@@ -61,6 +62,9 @@ def sweep(ctx: Context, older_than_s: float) -> Counter[str]:
     if files:
         ctx.objects.delete(files)
         done["files without a photo"] += len(files)
+    local = ctx.objects if isinstance(ctx.objects, LocalObjectStore) else None
+    if local is not None and (cleared := local.clear_temporary(older_than_s)):
+        done["temporary files of killed writes"] += cleared
     return done
 
 

@@ -126,6 +126,21 @@ class LocalObjectStore:
                 self._prune(p.parent)
             raise Unavailable(f"object store write failed: {exc.strerror}") from exc
 
+    def clear_temporary(self, older_than_s: float) -> int:
+        """Temporary files a killed writer left (a crash mid-write cannot remove its own)."""
+        cutoff = time.time() - older_than_s
+        gone = 0
+        for parent, _, names in os.walk(self.root):
+            for name in names:
+                path = Path(parent) / name
+                if name.startswith(".tmp-"):
+                    with contextlib.suppress(OSError):
+                        if path.stat().st_mtime <= cutoff:
+                            path.unlink()
+                            gone += 1
+                            self._prune(path.parent)
+        return gone
+
     def _prune(self, folder: Path) -> None:
         """Remove ``folder`` and its parents while they are empty (never the root)."""
         root = self.root.resolve()
