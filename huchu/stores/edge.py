@@ -375,10 +375,7 @@ def _rewrite(s: _Shard, indexing_kb: int | None) -> None:
 
 
 def _vector(r: Any) -> list[float]:
-    vec = getattr(r, "vector", None)
-    if isinstance(vec, dict):
-        vec = vec.get("")
-    return [float(v) for v in vec or []]
+    return [float(v) for v in _raw_vector(r) or []]
 
 
 def _release(s: _Shard) -> None:
@@ -457,12 +454,17 @@ def _unpack(raw: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _point(r: Any) -> Point:
-    vec = getattr(r, "vector", None)
-    if isinstance(vec, dict):  # named vectors: Huchu uses the default one
-        vec = vec.get("")
+    vec = _raw_vector(r)
     return Point(
         id=str(r.id),
         payload=_unpack(r.payload),
         vector=None if vec is None else [float(v) for v in vec],
         score=getattr(r, "score", None),
     )
+
+
+def _raw_vector(r: Any) -> Any:
+    vec = getattr(r, "vector", None)
+    if isinstance(vec, dict):  # named vectors: Huchu uses the default one
+        vec = vec.get("")
+    return vec
