@@ -97,17 +97,16 @@ def bench_vectors(
     n, dim = v.shape
     store.ensure(FACES, dim)
     ts = time.time()
-    t0 = time.perf_counter()
+    upsert_s = 0.0  # the store's time only: building the synthetic payloads is not counted
     for i in range(0, n, BATCH):
         rows = v[i : i + BATCH].tolist()
-        store.upsert(
-            FACES,
-            [
-                Point(ids[j], payload(j, ids, who, ts), rows[j - i])
-                for j in range(i, min(n, i + BATCH))
-            ],
-        )
-    upsert_s = time.perf_counter() - t0
+        batch = [
+            Point(ids[j], payload(j, ids, who, ts), rows[j - i])
+            for j in range(i, min(n, i + BATCH))
+        ]
+        t0 = time.perf_counter()
+        store.upsert(FACES, batch)
+        upsert_s += time.perf_counter() - t0
     store.wait_optimized()  # a background build may have started while points arrived
     t0 = time.perf_counter()
     store.optimize(FACES)
