@@ -163,6 +163,9 @@ def mangum(app: FastAPI) -> LambdaHandler:
     """API Gateway (HTTP API) events in, the app's answers out."""
     from mangum import Mangum
 
+    # Mangum answers only when the app is done, background tasks included: work that
+    # could wait for the answer (a delete's pictures) is left to the scheduled recompute.
+    app.state.work_after_answer = False
     adapter: LambdaHandler = Mangum(app, lifespan="off")
     return adapter
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Request, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
@@ -124,10 +124,17 @@ async def process_staged(
     responses=responses(400, 403, 404),
 )
 async def remove_photo(
-    photo_id: str, request: Request, ctx: ContextDep, owner: OwnerDep, admin: AdminFlagDep
+    photo_id: str,
+    request: Request,
+    background: BackgroundTasks,
+    ctx: ContextDep,
+    owner: OwnerDep,
+    admin: AdminFlagDep,
 ) -> Response:
     """Delete a photo and everything made from it (owner or admin)."""
-    await blocking(delete_photo, ctx, photo_id, owner, admin)
+    later = await blocking(delete_photo, ctx, photo_id, owner, admin)
+    if getattr(request.app.state, "work_after_answer", True):
+        background.add_task(later)  # the averages' pictures, redrawn once this has answered
     if request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Trigger": "photo-deleted"})
     return Response(status_code=204)

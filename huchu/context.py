@@ -17,7 +17,8 @@ PHOTOS = "photos"  # one point per photo; the 1-d vector is a placeholder
 
 
 class DeleteWatcher(Protocol):
-    """Told about a delete: ``before`` while the faces still exist, ``after`` once gone."""
+    """Told about a delete: ``before`` while the faces still exist, ``after`` once gone,
+    ``later`` once the delete has answered."""
 
     def before(
         self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
@@ -26,6 +27,10 @@ class DeleteWatcher(Protocol):
         ...
 
     def after(self, ctx: Context, events: set[str]) -> None: ...
+
+    def later(self, ctx: Context, events: set[str]) -> None:
+        """What may wait until the delete has answered (pictures)."""
+        ...
 
 
 @dataclass

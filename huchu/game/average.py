@@ -85,6 +85,7 @@ class GameState:
     version: int = 0
     dirty: bool = False  # something was subtracted since the last version
     deletions: int = 0
+    drawn: bool = True  # the newest version has its pictures (a delete publishes numbers first)
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -115,6 +116,7 @@ class GameState:
             "version": self.version,
             "dirty": self.dirty,
             "deletions": self.deletions,
+            "drawn": self.drawn,
         }
 
     @classmethod
@@ -131,4 +133,5 @@ class GameState:
             int(d["version"]),
             bool(d.get("dirty", False)),
             int(d.get("deletions", 0)),
+            bool(d.get("drawn", True)),
         )

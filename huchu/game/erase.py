@@ -1,8 +1,10 @@
 """Deletes reach the game at once: out of the sums, out of every version, a new version.
 
 ``before`` runs while the photo's faces and picture still exist (the morph sums need the
-picture to subtract it); ``after`` runs once the face vectors are gone, so the version
-it publishes ranks and draws only the faces that remain.
+picture to subtract it); ``after`` runs once the face vectors are gone and publishes a
+version with the new numbers, leaderboard and closest faces, without pictures, so that
+the delete answers quickly; ``later`` draws the pictures once the delete has answered
+(on Lambda, the next scheduled recompute draws them: the state remembers they are owed).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class GameEraser:
 
     def after(self, ctx: Context, events: set[str]) -> None:
         for event in sorted(events):
+            refresh(ctx, event, images=False, fold=False)
+
+    def later(self, ctx: Context, events: set[str]) -> None:
+        for event in sorted(events):
             refresh(ctx, event, images=True, fold=False)
 
 
@@ -64,9 +70,15 @@ def subtract(
 
 
 def redact(ctx: Context, event: str, first: int, face_ids: set[str]) -> None:
-    """Versions the faces counted in keep their numbers and lose every picture and mention."""
+    """Versions the faces counted in keep their numbers and lose every picture and mention.
+
+    A version an earlier delete redacted, with none of these faces named, is left as is:
+    a delete's work grows with the versions published since the last one, not with all."""
     for snap in store.versions_from(ctx, event, first):
         version = int(snap["version"])
+        named = any(c.get("closest_face_id") in face_ids for c in snap["cohorts"])
+        if snap.get("redacted") and not snap.get("images") and not named:
+            continue
         ctx.objects.delete(ctx.objects.list(f"{store.version_prefix(event, version)}/"))
         snap["images"] = {}
         snap["redacted"] = True

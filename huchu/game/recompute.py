@@ -118,8 +118,10 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
 def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) -> Averages:
     """Reserve the next version in the state (short, conditional), then render and publish it.
 
-    Without new faces it publishes only when the sums changed (a delete) or when the
-    last reserved version never became current (a publish that failed or was dropped).
+    Without new faces it publishes only when the sums changed (a delete), when the last
+    reserved version never became current (a publish that failed or was dropped), or when
+    pictures are wanted and the newest version was published without them (a delete's).
+    ``fold=False`` (a delete) also leaves the look-alike families for the next recompute.
     """
 
     warps: dict[str, Warp | None] = {}
@@ -129,10 +131,12 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     def reserve(state: GameState, morph: MorphState) -> tuple[int, int, int] | None:
         added = fold_new_faces(ctx, event, state, morph if images else None, warps) if fold else 0
         head = store.pointer(ctx, event)
-        if added == 0 and not state.dirty and head >= state.version:
+        owed = images and not state.drawn
+        if added == 0 and not state.dirty and head >= state.version and not owed:
             return None
         state.version += 1
         state.dirty = False
+        state.drawn = images
         return state.version, state.deletions, head
 
     done = store.update(ctx, event, reserve)
@@ -142,7 +146,7 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     for orphan in store.versions_from(ctx, event, head + 1):
         if int(orphan["version"]) < version:  # reserved once, never made current
             store.drop_version(ctx, event, int(orphan["version"]))
-    return publish(ctx, event, version, deletions, state, morph, images)
+    return publish(ctx, event, version, deletions, state, morph, images, families=fold)
 
 
 def publish(
@@ -153,10 +157,12 @@ def publish(
     state: GameState,
     morph: MorphState,
     images: bool,
+    families: bool = True,
 ) -> Averages:
     """Stats and pictures of ``version`` (and the look-alike graph's families, refreshed in
     the graph database); it becomes current unless a delete overtook it."""
-    _refresh_families(ctx, event)
+    if families:
+        _refresh_families(ctx, event)
     people = ranking.people(ctx, event, state)
     rows = [people.cohort_row(c, state.cohorts[c]) for c in COHORTS]
     cohorts = [c for c in rows if c is not None]

@@ -52,6 +52,9 @@ class GraphEraser:
     def after(self, ctx: Context, events: set[str]) -> None:
         return None
 
+    def later(self, ctx: Context, events: set[str]) -> None:
+        return None
+
 
 def refresh(ctx: Context, event: str) -> int:
     """At each recompute: every face of the event in the graph, families recomputed."""

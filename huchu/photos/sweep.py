@@ -36,7 +36,7 @@ def sweep(ctx: Context, older_than_s: float) -> Counter[str]:
         page, cursor = ctx.vectors.scroll(ctx.photos, {}, PAGE, cursor)
         for p in page:
             if p.payload.get("deleting") and id_time(p.id) < cutoff:
-                delete_photo(ctx, p.id, None, is_admin=True)
+                delete_photo(ctx, p.id, None, is_admin=True)()
                 done["deletes finished"] += 1
             else:
                 photos.add(p.id)

@@ -112,7 +112,58 @@ def test_add_then_delete_returns_previous_state(
     assert stats(after) == stats(before)
     for c in ("female", "male", "all"):
         assert np.abs(state_after.cohorts[c].total - state_before.cohorts[c].total).max() < 1e-6
-    assert after["version"] == before["version"] + 2
+    # mid, the delete's numbers, its pictures drawn after it answered; the last recompute
+    # found nothing new.
+    assert after["version"] == before["version"] + 3
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_a_delete_publishes_numbers_at_once_and_pictures_after_it_answers(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    from huchu.photos.delete import delete_photo
+
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    for name in ("obama.jpg", "biden.jpg", "astronaut.png"):
+        upload(client, photos[name])
+    gone = upload(client, photos["obama2.jpg"]).json()
+    drawn = client.post("/api/averages/recompute", headers=auth).json()
+    assert all(c["image_url"] for c in drawn["cohorts"])
+
+    later = delete_photo(ctx, gone["photo_id"], gone["owner_token"], is_admin=False)
+    numbers = client.get("/api/averages").json()
+    assert numbers["version"] == drawn["version"] + 1
+    count = {c["cohort"]: c["count"] for c in numbers["cohorts"]}
+    assert count["all"] == {c["cohort"]: c["count"] for c in drawn["cohorts"]}["all"] - 1
+    assert [c["image_url"] for c in numbers["cohorts"]] == [None] * len(numbers["cohorts"])
+    assert state.load(ctx, "default")[0].drawn is False
+
+    later()
+    pictured = client.get("/api/averages").json()
+    assert pictured["version"] == numbers["version"] + 1
+    assert all(c["image_url"] for c in pictured["cohorts"])
+    assert [c["count"] for c in pictured["cohorts"]] == [c["count"] for c in numbers["cohorts"]]
+    assert client.post("/api/averages/recompute", headers=auth).json()["version"] == (
+        pictured["version"]
+    )  # nothing owed any more
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_pictures_a_delete_owes_are_drawn_by_the_next_recompute(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    """On Lambda nothing runs after the answer: the scheduled recompute draws them."""
+    from huchu.photos.delete import delete_photo
+
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    upload(client, photos["obama.jpg"])
+    gone = upload(client, photos["biden.jpg"]).json()
+    drawn = client.post("/api/averages/recompute", headers=auth).json()
+    delete_photo(ctx, gone["photo_id"], None, is_admin=True)  # its ``later`` never called
+    assert client.get("/api/averages").json()["cohorts"][0]["image_url"] is None
+    redrawn = client.post("/api/averages/recompute", headers=auth).json()
+    assert redrawn["version"] == drawn["version"] + 2
+    assert all(c["image_url"] for c in redrawn["cohorts"])
 
 
 @pytest.mark.parametrize("ctx", ["local"], indirect=True)
