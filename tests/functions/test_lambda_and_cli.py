@@ -95,6 +95,31 @@ def test_photos_function_through_mangum(ctx: Context, photos: dict[str, bytes]) 
     assert counts(ctx)[2] == 1
 
 
+def test_a_delete_through_mangum_leaves_its_pictures_to_the_schedule(
+    ctx: Context, photos: dict[str, bytes]
+) -> None:
+    """Mangum answers only once background work is done: on Lambda a delete publishes its
+    numbers and the next scheduled recompute draws the pictures."""
+    from functions import photos as photos_fn
+    from functions.app import mangum
+    from huchu.game import state
+    from huchu.game.recompute import recompute
+
+    app = photos_fn.create_app(ctx.settings)
+    app.state.context = ctx
+    upload_ = TestClient(create_embedded_app(ctx, scheduler=False))
+    upload(upload_, photos["obama.jpg"])
+    gone = upload(upload_, photos["biden.jpg"]).json()
+    drawn = recompute(ctx, "default")
+    event = api_gateway_v2("DELETE", f"/api/photos/{gone['photo_id']}", b"", "text/plain")
+    event["headers"]["x-huchu-owner"] = gone["owner_token"]
+    assert mangum(app)(event, LambdaContext())["statusCode"] == 204
+    after = state.public(ctx, state.current(ctx, "default"), "default")
+    assert after.version == drawn.version + 1 and after.cohorts[0].image_url is None
+    assert state.load(ctx, "default")[0].drawn is False
+    assert all(c.image_url for c in recompute(ctx, "default").cohorts)
+
+
 def test_rate_limit_in_embedded_app(ctx: Context, photos: dict[str, bytes]) -> None:
     limited = ctx.settings.model_copy(update={"rate_limit_per_minute": 2})
     app = create_embedded_app(replace(ctx, settings=limited), scheduler=False)

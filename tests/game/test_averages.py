@@ -143,8 +143,9 @@ def test_a_delete_publishes_numbers_at_once_and_pictures_after_it_answers(
     assert pictured["version"] == numbers["version"] + 1
     assert all(c["image_url"] for c in pictured["cohorts"])
     assert [c["count"] for c in pictured["cohorts"]] == [c["count"] for c in numbers["cohorts"]]
-    assert client.post("/api/averages/recompute", headers=auth).json()["version"] == (
-        pictured["version"]
+    assert (
+        client.post("/api/averages/recompute", headers=auth).json()["version"]
+        == (pictured["version"])
     )  # nothing owed any more
 
 
