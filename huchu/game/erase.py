@@ -9,6 +9,7 @@ the delete answers quickly; ``later`` draws the pictures once the delete has ans
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,16 @@ from huchu.game.render.morph import MorphState
 
 
 class GameEraser:
-    """The game's part of a delete (held on the ``Context``, see ``build_context``)."""
+    """The game's part of a delete (held on the ``Context``, see ``build_context``).
+
+    Pictures owed by deletes are drawn by one thread per event at a time: a delete that
+    arrives while they are being drawn asks for one more drawing instead of a second
+    drawing beside it, so a burst of deletes costs two drawings, not one each.
+    """
+
+    def __init__(self) -> None:
+        self._again: dict[str, bool] = {}  # events being drawn: asked again meanwhile?
+        self._lock = threading.Lock()
 
     def before(
         self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
@@ -44,7 +54,26 @@ class GameEraser:
 
     def later(self, ctx: Context, events: set[str]) -> None:
         for event in sorted(events):
-            refresh(ctx, event, images=True, fold=False)
+            self._draw(ctx, event)
+
+    def _draw(self, ctx: Context, event: str) -> None:
+        with self._lock:
+            if event in self._again:
+                self._again[event] = True  # the thread drawing it now draws once more
+                return
+            self._again[event] = False
+        try:
+            while True:
+                refresh(ctx, event, images=True, fold=False)  # nothing owed: returns at once
+                with self._lock:
+                    if not self._again[event]:
+                        del self._again[event]
+                        return
+                    self._again[event] = False
+        except BaseException:
+            with self._lock:
+                self._again.pop(event, None)
+            raise
 
 
 def subtract(

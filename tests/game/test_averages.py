@@ -270,3 +270,37 @@ def test_scheduler_paths_cover_every_event(
     assert averages.handler({"huchu": "recompute", "event": "*"}, None) == {
         "versions": {"team-a": 2, "team-b": 1}
     }
+
+
+def test_deletes_arriving_while_pictures_are_drawn_ask_for_one_more_drawing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five deletes during one drawing cost two drawings, not six, and none is lost."""
+    import threading
+
+    from huchu.game import erase
+
+    drawing = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+
+    def slow_refresh(ctx: Any, event: str, images: bool, fold: bool) -> None:
+        calls.append(event)
+        if len(calls) == 1:
+            drawing.set()
+            assert release.wait(10)
+
+    monkeypatch.setattr(erase, "refresh", slow_refresh)
+    eraser = erase.GameEraser()
+    ctx: Any = object()
+    first = threading.Thread(target=eraser.later, args=(ctx, {"default"}))
+    first.start()
+    assert drawing.wait(10)
+    for _ in range(5):
+        eraser.later(ctx, {"default"})  # returns at once: the drawing thread will draw again
+    assert calls == ["default"]
+    release.set()
+    first.join(10)
+    assert calls == ["default", "default"]
+    eraser.later(ctx, {"default"})  # nothing in flight: draws at once
+    assert calls == ["default"] * 3

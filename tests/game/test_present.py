@@ -25,7 +25,10 @@ def test_the_face_is_kept_and_the_rest_is_a_clean_backdrop() -> None:
     nose = (shape[30] * (OUT_W / W)).astype(int)
     big = np.asarray(Image.fromarray(_noisy()).resize((OUT_W, OUT_H), Image.Resampling.LANCZOS))
     patch = (slice(nose[1] - 5, nose[1] + 5), slice(nose[0] - 5, nose[0] + 5))
-    assert np.abs(out[patch].astype(int) - big[patch].astype(int)).mean() < 2.0  # the face stays
+    # The face stays: the picture (up to the resampler: pure noise is its worst case), far
+    # from the wall.
+    assert np.abs(out[patch].astype(int) - big[patch].astype(int)).mean() < 6.0
+    assert np.abs(out[patch].astype(float) - clean[patch]).mean() > 40.0
 
 
 def test_the_edge_fades_instead_of_a_seam() -> None:
