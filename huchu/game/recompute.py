@@ -180,7 +180,7 @@ def publish(
         "morph_skipped": morph.skipped,
     }
     store.write_version(ctx, snapshot)
-    if store.load(ctx, event)[0].deletions != deletions:
+    if store.deletions(ctx, event) != deletions:
         # A face was deleted while this version was drawn: it may show the face, so it
         # goes; the delete publishes its own, newer version.
         store.drop_version(ctx, event, version)

@@ -94,6 +94,16 @@ def load(ctx: Context, event: str) -> tuple[GameState, MorphState, str | None]:
     return state, morph, etag
 
 
+def deletions(ctx: Context, event: str) -> int:
+    """How many deletes the state has counted (its statistics only: the morph sums, most of
+    the object, are not decoded)."""
+    try:
+        data = ctx.objects.get(state_key(event))
+    except NotFound:
+        return 0
+    return int(json.loads(np.load(io.BytesIO(data))["state"].tobytes()).get("deletions", 0))
+
+
 def save(ctx: Context, event: str, state: GameState, morph: MorphState, etag: str | None) -> str:
     """Write only over the state that was read (raises ``Conflict`` otherwise)."""
     return ctx.objects.put_if(state_key(event), encode(state, morph), "application/x-npz", etag)

@@ -225,3 +225,26 @@ def test_background_build_runs_aside_and_keeps_writes(tmp_path: Path) -> None:
         assert again.count("faces", {}) == 3000 + len(during) - len(gone)
     finally:
         again.close()
+
+
+def test_compaction_spends_at_most_a_tenth_of_the_time_rewriting(tmp_path: Path) -> None:
+    """After a rewrite that took t, a shard that lost points again waits 9t for the next."""
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    pts = _points(300)
+    s.upsert("faces", pts)
+    shard = s._shard("faces")
+    try:
+        s.delete("faces", [pts[0].id])
+        s.compact()
+        assert not shard.deleted  # rewritten at once: it had never been
+        assert shard.next_rewrite > 0
+        s.delete("faces", [pts[1].id])
+        s.compact()
+        assert shard.deleted  # too soon after the last rewrite: left for later
+        shard.next_rewrite = 0.0  # that much time has passed
+        s.compact()
+        assert not shard.deleted
+        assert s.count("faces", {}) == 298
+    finally:
+        s.close()
