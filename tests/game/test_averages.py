@@ -304,3 +304,29 @@ def test_deletes_arriving_while_pictures_are_drawn_ask_for_one_more_drawing(
     assert calls == ["default", "default"]
     eraser.later(ctx, {"default"})  # nothing in flight: draws at once
     assert calls == ["default"] * 3
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_faces_stored_while_a_recompute_warps_wait_for_the_next_one(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state is never locked while pictures are warped: a face that arrives after the
+    warps were made is left for the next recompute, and then counted once."""
+    first = synthetic(ctx, 5, 1)
+    made = game.warps_of
+    late: list[Point] = []
+
+    def warps_then_an_upload(c: Context, payloads: list[dict[str, Any]]) -> Any:
+        out = made(c, payloads)
+        if not late:
+            late.extend(synthetic(ctx, 1, 9, t0=9000.0))  # stored while the warps were made
+        return out
+
+    monkeypatch.setattr(game, "warps_of", warps_then_an_upload)
+    game.recompute(ctx, "default")
+    members = state.load(ctx, "default")[0].members
+    assert set(members) == {p.id for p in first}
+    game.recompute(ctx, "default")
+    after = state.load(ctx, "default")[0]
+    assert set(after.members) == {p.id for p in first + late}
+    assert after.cohorts["all"].count == 6

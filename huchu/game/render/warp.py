@@ -24,16 +24,18 @@ def label_map(
 
 
 def affines(dst: Points, src: Points, tris: NDArray[np.int32] | None = None) -> NDArray[np.float64]:
-    """Per triangle, the 2x3 matrix from destination to source coordinates."""
+    """Per triangle, the 2x3 matrix from destination to source coordinates.
+
+    One batched solve for all triangles: a loop of 146 small solves gave up and took back
+    the interpreter 146 times per face, and under load each take-back waits its turn."""
     t = triangles() if tris is None else tris
+    d = np.concatenate([dst[t], np.ones((len(t), 3, 1))], axis=2)  # T x 3 x 3
+    s = src[t]  # T x 3 x 2
     out = np.zeros((len(t), 2, 3))
-    for i, tri in enumerate(t):
-        d = np.hstack([dst[tri], np.ones((3, 1))])
-        s = src[tri]
-        try:
-            out[i] = np.linalg.solve(d, s).T
-        except np.linalg.LinAlgError:  # a collapsed triangle: map it to its centroid
-            out[i, :, 2] = s.mean(axis=0)
+    # A collapsed triangle (no inverse) is mapped to its centroid.
+    ok = np.abs(np.linalg.det(d)) > 1e-9
+    out[ok] = np.linalg.solve(d[ok], s[ok]).transpose(0, 2, 1)
+    out[~ok, :, 2] = s[~ok].mean(axis=1)
     return out
 
 
