@@ -82,7 +82,8 @@ def subtract(
     """Take the faces out of the sums; the first version any of them counted in, or None."""
     warps = warps_of(ctx, [p for p, _ in faces])  # before the lock: a fold never waits on it
 
-    def change(state: GameState, morph: MorphState) -> int | None:
+    def change(state: GameState, morph: MorphState | None) -> int | None:
+        assert morph is not None  # asked for below
         hit = [(p, v) for p, v in faces if p["face_id"] in state.members]
         if not hit:
             return None  # never folded in (or already taken out by an earlier try)

@@ -14,7 +14,7 @@ import numpy as np
 
 from huchu.context import Context
 from huchu.engines.base import RGB
-from huchu.errors import HuchuError, Unavailable
+from huchu.errors import HuchuError, NotFound, Unavailable
 from huchu.game import ranking
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
@@ -118,6 +118,7 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
     with store.render_lock(event):
         answer = refresh(ctx, event, images)
     ctx.vectors.compact()  # faces deleted since the last one leave the disk too
+    store.clear_morph(ctx, event)
     return answer
 
 
@@ -132,10 +133,11 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
 
     warps: dict[str, Warp | None] = {}
     if fold and images:  # warped before the state is locked: deletes never wait for it
-        warps = warps_of(ctx, [p.payload for p in new_faces(ctx, event, store.load(ctx, event)[0])])
+        stats = store.load_stats(ctx, event)[0]
+        warps = warps_of(ctx, [p.payload for p in new_faces(ctx, event, stats)])
 
-    def reserve(state: GameState, morph: MorphState) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph if images else None, warps) if fold else 0
+    def reserve(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
+        added = fold_new_faces(ctx, event, state, morph, warps) if fold else 0
         head = store.pointer(ctx, event)
         owed = images and not state.drawn
         if added == 0 and not state.dirty and head >= state.version and not owed:
@@ -145,13 +147,20 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
         state.drawn = images
         return state.version, state.deletions, head
 
-    done = store.update(ctx, event, reserve)
+    # The morph sums are read and written under the lock only when faces are folded in.
+    done = store.update(ctx, event, reserve, morph=fold and images)
     if done is None:
         return store.public(ctx, store.current(ctx, event), event)
-    (version, deletions, head), state, morph = done
+    (version, deletions, head), state, key = done
     for orphan in store.versions_from(ctx, event, head + 1):
         if int(orphan["version"]) < version:  # reserved once, never made current
             store.drop_version(ctx, event, int(orphan["version"]))
+    morph = MorphState()
+    if images:
+        try:
+            morph = store.load_morph(ctx, key)
+        except NotFound:  # a delete or a fold replaced these sums: its version comes next
+            return store.public(ctx, store.current(ctx, event), event)
     return publish(ctx, event, version, deletions, state, morph, images, families=fold)
 
 

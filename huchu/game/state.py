@@ -1,7 +1,8 @@
 """A game's state and versions in the object store: sums, snapshots, the ``current`` pointer.
 
-Layout under ``events/<event>/game/``: ``state.npz`` (the running sums and statistics, one
-object written conditionally), ``versions/<n>.json`` (snapshots, with their pictures in
+Layout under ``events/<event>/game/``: ``state.json`` (the running sums and statistics,
+one object written conditionally, naming its morph sums), ``morph/<id>.npz`` (morph sums,
+each written once), ``versions/<n>.json`` (snapshots, with their pictures in
 ``versions/<n>/``) and ``current.json``, the pointer readers follow.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,9 +22,11 @@ from huchu.errors import NotFound, Unavailable
 from huchu.game.average import GameState
 from huchu.game.render.morph import MorphState
 from huchu.schemas import Averages, CohortAverage, History, HistoryItem
+from huchu.stores.ids import id_time, new_id
 from huchu.stores.objects import Conflict
 
 JSON = "application/json"
+NPZ = "application/x-npz"
 
 # How often a conditional write is retried when another process got there first.
 RETRIES = 20
@@ -52,7 +56,7 @@ def version_prefix(event: str, version: int) -> str:
 
 
 def state_key(event: str) -> str:
-    return f"{prefix(event)}/state.npz"
+    return f"{prefix(event)}/state.json"
 
 
 def get_json(ctx: Context, key: str) -> dict[str, Any] | None:
@@ -67,70 +71,117 @@ def put_json(ctx: Context, key: str, data: dict[str, Any]) -> None:
     ctx.objects.put(key, json.dumps(data).encode(), "application/json")
 
 
-def encode(state: GameState, morph: MorphState) -> bytes:
-    """Sums, morph sums and statistics as one object, so they are always written together."""
-    buf = io.BytesIO()
-    np.savez(
-        buf,
-        state=np.frombuffer(json.dumps(state.to_json()).encode(), dtype=np.uint8),
-        morph=np.frombuffer(morph.to_bytes(), dtype=np.uint8),
-    )
-    return buf.getvalue()
+def morph_key(event: str) -> str:
+    """A fresh, never rewritten key for the morph sums (the state names the one in use)."""
+    return f"{prefix(event)}/morph/{new_id()}.npz"
 
 
-def decode(data: bytes) -> tuple[GameState, MorphState]:
+def _legacy_key(event: str) -> str:
+    return f"{prefix(event)}/state.npz"  # sums and morph sums in one object (before 2026-11)
+
+
+def _decode_legacy(data: bytes) -> tuple[GameState, MorphState]:
     z = np.load(io.BytesIO(data))
     state = GameState.from_json(json.loads(z["state"].tobytes()))
     return state, MorphState.from_bytes(z["morph"].tobytes())
 
 
-def load(ctx: Context, event: str) -> tuple[GameState, MorphState, str | None]:
-    """The state, its morph sums, and the tag a conditional ``save`` needs (None: new)."""
+def load_stats(ctx: Context, event: str) -> tuple[GameState, str | None, str | None]:
+    """The state, the key of its morph sums (None: none yet) and the tag a conditional
+    write needs (None: no state yet). A few KB: the morph sums are not read."""
     try:
         data, etag = ctx.objects.get_tagged(state_key(event))
     except NotFound:
-        return GameState.empty(ctx.info.embedding_dim), MorphState(), None
-    state, morph = decode(data)
-    return state, morph, etag
+        return _load_legacy(ctx, event)
+    doc = json.loads(data)
+    return GameState.from_json(doc["state"]), doc.get("morph"), etag
+
+
+def _load_legacy(ctx: Context, event: str) -> tuple[GameState, str | None, str | None]:
+    """A state written in one object names that object for its morph sums until the first
+    update that changes them writes them on their own (and removes the old object)."""
+    key = _legacy_key(event)
+    try:
+        state, _ = _decode_legacy(ctx.objects.get(key))
+    except NotFound:
+        return GameState.empty(ctx.info.embedding_dim), None, None
+    return state, key, None
+
+
+def load_morph(ctx: Context, key: str | None) -> MorphState:
+    """The morph sums a state names (``NotFound`` if a newer state replaced them since)."""
+    if key is None:
+        return MorphState()
+    data = ctx.objects.get(key)
+    return _decode_legacy(data)[1] if key.endswith("/state.npz") else MorphState.from_bytes(data)
+
+
+def clear_morph(ctx: Context, event: str, older_than_s: float = 600.0) -> int:
+    """Morph sums no state names (a writer that stopped between its two writes, or lost
+    the race for the state), once older than ``older_than_s``."""
+    named = load_stats(ctx, event)[1]
+    cutoff = time.time() - older_than_s
+    stale = [
+        k
+        for k in ctx.objects.list(f"{prefix(event)}/morph/")
+        if k != named and id_time(k.rsplit("/", 1)[-1].removesuffix(".npz")) < cutoff
+    ]
+    ctx.objects.delete(stale)
+    return len(stale)
+
+
+def load(ctx: Context, event: str) -> tuple[GameState, MorphState, str | None]:
+    """The state, its morph sums, and the tag a conditional write needs (None: new)."""
+    state, key, etag = load_stats(ctx, event)
+    return state, load_morph(ctx, key), etag
 
 
 def deletions(ctx: Context, event: str) -> int:
-    """How many deletes the state has counted (its statistics only: the morph sums, most of
-    the object, are not decoded)."""
-    try:
-        data = ctx.objects.get(state_key(event))
-    except NotFound:
-        return 0
-    return int(json.loads(np.load(io.BytesIO(data))["state"].tobytes()).get("deletions", 0))
-
-
-def save(ctx: Context, event: str, state: GameState, morph: MorphState, etag: str | None) -> str:
-    """Write only over the state that was read (raises ``Conflict`` otherwise)."""
-    return ctx.objects.put_if(state_key(event), encode(state, morph), "application/x-npz", etag)
+    """How many deletes the state has counted."""
+    return load_stats(ctx, event)[0].deletions
 
 
 T = TypeVar("T")
 
 
 def update(
-    ctx: Context, event: str, change: Callable[[GameState, MorphState], T | None]
-) -> tuple[T, GameState, MorphState] | None:
+    ctx: Context,
+    event: str,
+    change: Callable[[GameState, MorphState | None], T | None],
+    morph: bool = True,
+) -> tuple[T, GameState, str | None] | None:
     """Read, change, write back conditionally; retried when another writer came first.
 
-    ``change`` edits the state in place and returns a result, or None for "nothing to
-    write". Safe across processes and function instances (conditional writes).
+    ``change`` edits the state (and, with ``morph``, the morph sums) in place and returns
+    a result, or None for "nothing to write". The state is a small JSON object written
+    conditionally; changed morph sums (6 MB) go to a fresh object that the state names,
+    so a change that leaves them alone (a version reserved, a flag) neither reads nor
+    writes them, and what the state names is always whole. Safe across processes and
+    function instances. Returns the result, the state and the key of its morph sums.
     """
     for _ in range(RETRIES):
         with lock(event):
-            state, morph, etag = load(ctx, event)
-            result = change(state, morph)
+            state, key, etag = load_stats(ctx, event)
+            sums = load_morph(ctx, key) if morph else None
+            result = change(state, sums)
             if result is None:
                 return None
+            fresh = None
+            if sums is not None:
+                fresh = morph_key(event)
+                ctx.objects.put(fresh, sums.to_bytes(), NPZ)
+            doc = {"state": state.to_json(), "morph": fresh or key}
             try:
-                save(ctx, event, state, morph, etag)
+                ctx.objects.put_if(state_key(event), json.dumps(doc).encode(), JSON, etag)
             except Conflict:
+                if fresh is not None:
+                    ctx.objects.delete([fresh])
                 continue
-            return result, state, morph
+            if fresh is not None and key is not None:
+                # Sums a delete took a face out of leave at once; a drawing that still
+                # wanted them finds them gone and gives way to the newer version.
+                ctx.objects.delete([key])
+            return result, state, fresh or key
     raise Unavailable(f"the game state of {event!r} is too busy; try again")
 
 

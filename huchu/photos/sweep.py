@@ -10,21 +10,14 @@ sweep finishes those deletes and removes what no record owns, once it is older t
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 
 from huchu.context import Context
 from huchu.photos.delete import delete_photo
-from huchu.stores.ids import is_id
+from huchu.stores.ids import id_time, is_id
 from huchu.stores.objects import LocalObjectStore
 
 PAGE = 1024
-_MAX48 = (1 << 48) - 1
-
-
-def id_time(value: str) -> float:
-    """When an id was made (ids sort newest first: their high bits count down)."""
-    return (_MAX48 - (uuid.UUID(value).int >> 80)) / 1000.0
 
 
 def sweep(ctx: Context, older_than_s: float) -> Counter[str]:

@@ -16,6 +16,11 @@ def new_id(now_ms: int | None = None) -> str:
     return str(uuid.UUID(int=value))
 
 
+def id_time(value: str) -> float:
+    """When an id was made (ids sort newest first: their high bits count down)."""
+    return (_MAX48 - (uuid.UUID(value).int >> 80)) / 1000.0
+
+
 def is_id(value: str) -> bool:
     try:
         return str(uuid.UUID(value)) == value

@@ -330,3 +330,63 @@ def test_faces_stored_while_a_recompute_warps_wait_for_the_next_one(
     after = state.load(ctx, "default")[0]
     assert set(after.members) == {p.id for p in first + late}
     assert after.cohorts["all"].count == 6
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_the_state_is_small_and_names_morph_sums_written_once(ctx: Context) -> None:
+    """A change that leaves the morph sums alone neither reads nor writes them; one that
+    changes them writes a fresh object and removes the one it replaced."""
+    import io
+    import json
+
+    from huchu.game.render.morph import MorphState
+
+    def morphs() -> list[str]:
+        return ctx.objects.list(f"{state.prefix('default')}/morph/")
+
+    synthetic(ctx, 4, 1)
+    game.recompute(ctx, "default")
+    named = state.load_stats(ctx, "default")[1]
+    assert morphs() == [named]
+    assert len(ctx.objects.get(state.state_key("default"))) < 20_000  # statistics only
+
+    def flag(s: GameState, m: MorphState | None) -> bool:
+        assert m is None  # not read
+        s.drawn = False
+        return True
+
+    state.update(ctx, "default", flag, morph=False)
+    assert morphs() == [named] and state.load_stats(ctx, "default")[1] == named
+
+    def touch(s: GameState, m: MorphState | None) -> bool:
+        assert m is not None
+        m.skipped += 1
+        return True
+
+    done = state.update(ctx, "default", touch)
+    assert done is not None and done[2] != named
+    assert morphs() == [done[2]]  # the replaced sums are gone
+
+    # A legacy state (sums and morph sums in one object) is read, and moves out on the
+    # first change of its morph sums.
+    s, m, _ = state.load(ctx, "default")
+    legacy = f"{state.prefix('default')}/state.npz"
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        state=np.frombuffer(json.dumps(s.to_json()).encode(), dtype=np.uint8),
+        morph=np.frombuffer(m.to_bytes(), dtype=np.uint8),
+    )
+    ctx.objects.delete([state.state_key("default"), *morphs()])
+    ctx.objects.put(legacy, buf.getvalue(), "application/x-npz")
+    assert state.load(ctx, "default")[0].members == s.members
+    assert state.load(ctx, "default")[1].skipped == m.skipped
+    state.update(ctx, "default", touch)
+    assert legacy not in ctx.objects.list(f"{state.prefix('default')}/")
+    assert state.load(ctx, "default")[1].skipped == m.skipped + 1
+
+    # Sums a crashed writer left behind (named by no state) go once old enough.
+    stray = f"{state.prefix('default')}/morph/{new_id(1_000)}.npz"  # made in 1970
+    ctx.objects.put(stray, b"x", "application/x-npz")
+    assert state.clear_morph(ctx, "default") == 1
+    assert morphs() == [state.load_stats(ctx, "default")[1]]
