@@ -7,7 +7,7 @@ wired on the ``Context`` by ``build_context``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -71,17 +71,29 @@ def fold_new_faces(
     state: GameState,
     morph: MorphState | None,
     warps: dict[str, Warp | None] | None = None,
+    found: list[Point] | None = None,
 ) -> int:
     """Add the new faces to the sums, with their warps (made now unless given).
 
-    Given ``warps`` (made before the state was locked), only the faces they cover are
-    folded in: faces stored since then wait for the next recompute, so the lock is never
-    held while pictures are warped (a recompute catching up 300 faces held it 11 s and
-    deletes waited). They are newer than the watermark, or within ``LATE_COMMIT_S`` of it."""
+    Given the faces ``found`` and their ``warps`` before the state was locked, only those
+    are folded in (each checked again: still stored, not being deleted): faces stored
+    since then wait for the next recompute, so the lock is held neither while pictures are
+    warped (a recompute catching up 300 faces held it 11 s and deletes waited) nor while
+    the store is scanned. They are newer than the watermark, or within ``LATE_COMMIT_S``."""
     added = 0
     newest = state.watermark
     image = images_of(ctx)
-    for p in new_faces(ctx, event, state):
+    if found is not None:
+        wanted = [p for p in found if p.id not in state.members]
+        alive = {
+            p.id
+            for p in ctx.vectors.retrieve(ctx.faces, [p.id for p in wanted])
+            if not p.payload.get("deleting")
+        }
+        candidates: Iterable[Point] = [p for p in wanted if p.id in alive]
+    else:
+        candidates = new_faces(ctx, event, state)
+    for p in candidates:
         if morph is not None and warps is not None and p.id not in warps:
             continue
         state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
@@ -133,11 +145,13 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
 
     warps: dict[str, Warp | None] = {}
     if fold and images:  # warped before the state is locked: deletes never wait for it
-        stats = store.load_stats(ctx, event)[0]
-        warps = warps_of(ctx, [p.payload for p in new_faces(ctx, event, stats)])
+        found = list(new_faces(ctx, event, store.load_stats(ctx, event)[0]))
+        warps = warps_of(ctx, [p.payload for p in found])
+    else:
+        found = None
 
     def reserve(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph, warps) if fold else 0
+        added = fold_new_faces(ctx, event, state, morph, warps, found) if fold else 0
         head = store.pointer(ctx, event)
         owed = images and not state.drawn
         if added == 0 and not state.dirty and head >= state.version and not owed:

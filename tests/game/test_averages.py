@@ -390,3 +390,23 @@ def test_the_state_is_small_and_names_morph_sums_written_once(ctx: Context) -> N
     ctx.objects.put(stray, b"x", "application/x-npz")
     assert state.clear_morph(ctx, "default") == 1
     assert morphs() == [state.load_stats(ctx, "default")[1]]
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_a_face_deleted_while_a_recompute_warps_is_not_counted(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faces found before the lock are checked again under it: one marked ``deleting``
+    in between (its delete found nothing to subtract yet) stays out of the sums."""
+    faces = synthetic(ctx, 4, 1)
+    made = game.warps_of
+
+    def warps_then_a_delete(c: Context, payloads: list[dict[str, Any]]) -> Any:
+        out = made(c, payloads)
+        gone = faces[0]
+        ctx.vectors.upsert(ctx.faces, [replace(gone, payload={**gone.payload, "deleting": True})])
+        return out
+
+    monkeypatch.setattr(game, "warps_of", warps_then_a_delete)
+    game.recompute(ctx, "default")
+    assert set(state.load_stats(ctx, "default")[0].members) == {p.id for p in faces[1:]}
