@@ -72,6 +72,7 @@ def fold_new_faces(
     morph: MorphState | None,
     warps: dict[str, Warp | None] | None = None,
     found: list[Point] | None = None,
+    summed: MorphState | None = None,
 ) -> int:
     """Add the new faces to the sums, with their warps (made now unless given).
 
@@ -79,7 +80,9 @@ def fold_new_faces(
     are folded in (each checked again: still stored, not being deleted): faces stored
     since then wait for the next recompute, so the lock is held neither while pictures are
     warped (a recompute catching up 300 faces held it 11 s and deletes waited) nor while
-    the store is scanned. They are newer than the watermark, or within ``LATE_COMMIT_S``."""
+    the store is scanned. They are newer than the watermark, or within ``LATE_COMMIT_S``.
+    ``summed`` holds the warps of ``found`` added up beforehand: folding 300 faces adds
+    one sum instead of 300 pictures while the lock is held."""
     added = 0
     newest = state.watermark
     image = images_of(ctx)
@@ -91,6 +94,11 @@ def fold_new_faces(
             if not p.payload.get("deleting")
         }
         candidates: Iterable[Point] = [p for p in wanted if p.id in alive]
+        if morph is not None and summed is not None and warps is not None:
+            morph.merge(summed)
+            for p in found:  # summed, but not to be counted: taken out again
+                if p.id not in alive and p.id in warps:
+                    add_warp(morph, warps[p.id], p.payload.get("gender"), -1)
     else:
         candidates = new_faces(ctx, event, state)
     for p in candidates:
@@ -99,7 +107,7 @@ def fold_new_faces(
         state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
         added += 1
         newest = max(newest, float(p.payload.get("created_ts", 0.0)))
-        if morph is not None:
+        if morph is not None and (summed is None or found is None):
             warp = warps[p.id] if warps is not None else warp_face(image, p.payload)
             add_warp(morph, warp, p.payload.get("gender"), +1)
     state.watermark = newest
@@ -147,11 +155,15 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     if fold and images:  # warped before the state is locked: deletes never wait for it
         found = list(new_faces(ctx, event, store.load_stats(ctx, event)[0]))
         warps = warps_of(ctx, [p.payload for p in found])
+        total = MorphState()
+        for p in found:
+            add_warp(total, warps[p.id], p.payload.get("gender"), +1)
+        summed: MorphState | None = total
     else:
-        found = None
+        found, summed = None, None
 
     def reserve(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph, warps, found) if fold else 0
+        added = fold_new_faces(ctx, event, state, morph, warps, found, summed) if fold else 0
         head = store.pointer(ctx, event)
         owed = images and not state.drawn
         if added == 0 and not state.dirty and head >= state.version and not owed:

@@ -410,3 +410,4 @@ def test_a_face_deleted_while_a_recompute_warps_is_not_counted(
     monkeypatch.setattr(game, "warps_of", warps_then_a_delete)
     game.recompute(ctx, "default")
     assert set(state.load_stats(ctx, "default")[0].members) == {p.id for p in faces[1:]}
+    assert state.load(ctx, "default")[1].skipped == 3  # its (missing) picture left out too

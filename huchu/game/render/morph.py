@@ -98,6 +98,15 @@ class MorphState:
         self.add_warped(warped, gender, sign)
         return True
 
+    def merge(self, other: MorphState) -> None:
+        """Add another state's sums to these (faces summed elsewhere, folded in at once)."""
+        self.skipped += other.skipped
+        for c, s in other.cohorts.items():
+            mine = self.cohorts[c]
+            mine.texture += s.texture
+            mine.shape += s.shape
+            mine.count += s.count
+
     def add_warped(self, warped: Warp, gender: str | None, sign: int = 1) -> None:
         tex, pts = warped
         for c in cohorts_of(gender):
