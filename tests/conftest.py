@@ -97,3 +97,12 @@ _graphs = iter(range(1_000_000))
 def graph_store(server: EmbeddedFalkorDB) -> FalkorGraph:
     """A graph store on the shared server whose graphs no other test sees."""
     return FalkorGraph(server.url, prefix=f"t{next(_graphs)}:")
+
+
+@pytest.fixture(autouse=True)
+def _draw_deleted_pictures_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests draw a delete's pictures right away (the server waits 2 s, so that
+    a burst of deletes costs one drawing)."""
+    from huchu.game import erase
+
+    monkeypatch.setattr(erase, "SETTLE_S", 0.0)

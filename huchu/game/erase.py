@@ -10,6 +10,7 @@ the delete answers quickly; ``later`` draws the pictures once the delete has ans
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -20,17 +21,23 @@ from huchu.game.average import GameState
 from huchu.game.recompute import add_warp, refresh, warps_of
 from huchu.game.render.morph import MorphState
 
+SETTLE_S = 2.0  # a delete's pictures are drawn this long after it (deletes come in bursts)
+
 
 class GameEraser:
     """The game's part of a delete (held on the ``Context``, see ``build_context``).
 
-    Pictures owed by deletes are drawn by one thread per event at a time: a delete that
-    arrives while they are being drawn asks for one more drawing instead of a second
-    drawing beside it, so a burst of deletes costs two drawings, not one each.
+    Pictures owed by deletes are drawn by one thread per event at a time, ``SETTLE_S``
+    after the delete: deletes that arrive meanwhile are drawn by the same drawing (and one
+    that arrives while it draws asks for one more), so a burst of deletes costs one or two
+    drawings, not one each; and where a recompute runs more often than that, it has drawn
+    them already and nothing is left to draw.
     """
 
     def __init__(self) -> None:
-        self._again: dict[str, bool] = {}  # events being drawn: asked again meanwhile?
+        # Per event with a drawing to come: "waiting" (settling), "drawing", or "again"
+        # (a delete came while drawing: draw once more).
+        self._phase: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def before(
@@ -58,21 +65,26 @@ class GameEraser:
 
     def _draw(self, ctx: Context, event: str) -> None:
         with self._lock:
-            if event in self._again:
-                self._again[event] = True  # the thread drawing it now draws once more
-                return
-            self._again[event] = False
+            phase = self._phase.get(event)
+            if phase is not None:
+                if phase == "drawing":
+                    self._phase[event] = "again"  # drawn by the thread drawing it now
+                return  # "waiting" or "again": the coming drawing covers this delete
+            self._phase[event] = "waiting"
         try:
             while True:
+                time.sleep(SETTLE_S)
+                with self._lock:
+                    self._phase[event] = "drawing"
                 refresh(ctx, event, images=True, fold=False)  # nothing owed: returns at once
                 with self._lock:
-                    if not self._again[event]:
-                        del self._again[event]
+                    if self._phase[event] != "again":
+                        del self._phase[event]
                         return
-                    self._again[event] = False
+                    self._phase[event] = "waiting"
         except BaseException:
             with self._lock:
-                self._again.pop(event, None)
+                self._phase.pop(event, None)
             raise
 
 

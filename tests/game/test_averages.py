@@ -411,3 +411,23 @@ def test_a_face_deleted_while_a_recompute_warps_is_not_counted(
     game.recompute(ctx, "default")
     assert set(state.load_stats(ctx, "default")[0].members) == {p.id for p in faces[1:]}
     assert state.load(ctx, "default")[1].skipped == 3  # its (missing) picture left out too
+
+
+def test_a_burst_of_deletes_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deletes that arrive while the first one's pictures wait to be drawn are drawn by
+    that same drawing."""
+    import threading
+
+    from huchu.game import erase
+
+    calls: list[str] = []
+    monkeypatch.setattr(erase, "SETTLE_S", 0.3)
+    monkeypatch.setattr(erase, "refresh", lambda ctx, event, images, fold: calls.append(event))
+    eraser = erase.GameEraser()
+    ctx: Any = object()
+    first = threading.Thread(target=eraser.later, args=(ctx, {"default"}))
+    first.start()
+    for _ in range(5):
+        eraser.later(ctx, {"default"})  # during the settling: returns at once
+    first.join(10)
+    assert calls == ["default"]
