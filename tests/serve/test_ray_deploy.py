@@ -194,6 +194,8 @@ def test_deploy_config_answers_and_autoscales(
 
     _wait("serve status RUNNING", running, 180)
     url = f"http://127.0.0.1:{port}"
+    # RUNNING can come before the HTTP proxy listens (seen once under a full test run).
+    _wait("the HTTP proxy answers", lambda: _answers(url), 60)
     assert _replicas() == 1
 
     # Through Ray, the in-process answers (and a bad image's contract error).
