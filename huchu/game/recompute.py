@@ -7,7 +7,8 @@ wired on the ``Context`` by ``build_context``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -65,53 +66,61 @@ def warps_of(ctx: Context, payloads: list[dict[str, Any]]) -> dict[str, Warp | N
     return {p["face_id"]: warp_face(image, p) for p in payloads}
 
 
+@dataclass
+class Found:
+    """New faces with their pictures, made before the state is locked: the faces, each
+    one's warp, and the warps added up."""
+
+    points: list[Point]
+    warps: dict[str, Warp | None]
+    summed: MorphState
+
+    @classmethod
+    def scan(cls, ctx: Context, event: str) -> Found:
+        points = list(new_faces(ctx, event, store.load_stats(ctx, event)[0]))
+        warps = warps_of(ctx, [p.payload for p in points])
+        summed = MorphState()
+        for p in points:
+            add_warp(summed, warps[p.id], p.payload.get("gender"), +1)
+        return cls(points, warps, summed)
+
+
 def fold_new_faces(
     ctx: Context,
     event: str,
     state: GameState,
-    morph: MorphState | None,
-    warps: dict[str, Warp | None] | None = None,
-    found: list[Point] | None = None,
-    summed: MorphState | None = None,
+    morph: MorphState | None = None,
+    found: Found | None = None,
 ) -> int:
-    """Add the new faces to the sums, with their warps (made now unless given).
+    """Add the new faces to the sums (and, given ``morph`` and ``found``, their pictures).
 
-    Given the faces ``found`` and their ``warps`` before the state was locked, only those
-    are folded in (each checked again: still stored, not being deleted): faces stored
-    since then wait for the next recompute, so the lock is held neither while pictures are
-    warped (a recompute catching up 300 faces held it 11 s and deletes waited) nor while
-    the store is scanned. They are newer than the watermark, or within ``LATE_COMMIT_S``.
-    ``summed`` holds the warps of ``found`` added up beforehand: folding 300 faces adds
-    one sum instead of 300 pictures while the lock is held."""
-    added = 0
-    newest = state.watermark
-    image = images_of(ctx)
-    if found is not None:
-        wanted = [p for p in found if p.id not in state.members]
+    Without ``found`` the new faces are read from the store here. With it, only the faces
+    found before the state was locked are folded in (each checked again: still stored, not
+    being deleted): faces stored since then wait for the next recompute, so the lock is
+    held neither while pictures are warped (a recompute catching up 300 faces held it 11 s
+    and deletes waited) nor while the store is scanned; they are newer than the watermark,
+    or within ``LATE_COMMIT_S`` of it. Their pictures go in as one sum, not 300."""
+    if found is None:
+        candidates: list[Point] = list(new_faces(ctx, event, state))
+    else:
+        wanted = [p for p in found.points if p.id not in state.members]
         alive = {
             p.id
             for p in ctx.vectors.retrieve(ctx.faces, [p.id for p in wanted])
             if not p.payload.get("deleting")
         }
-        candidates: Iterable[Point] = [p for p in wanted if p.id in alive]
-        if morph is not None and summed is not None and warps is not None:
-            morph.merge(summed)
-            for p in found:  # summed, but not to be counted: taken out again
-                if p.id not in alive and p.id in warps:
-                    add_warp(morph, warps[p.id], p.payload.get("gender"), -1)
-    else:
-        candidates = new_faces(ctx, event, state)
+        candidates = [p for p in wanted if p.id in alive]
+        if morph is not None:
+            morph.merge(found.summed)
+            for p in found.points:  # summed, but not to be counted: taken out again
+                if p.id not in alive:
+                    add_warp(morph, found.warps[p.id], p.payload.get("gender"), -1)
+    newest = state.watermark
     for p in candidates:
-        if morph is not None and warps is not None and p.id not in warps:
-            continue
         state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
-        added += 1
         newest = max(newest, float(p.payload.get("created_ts", 0.0)))
-        if morph is not None and (summed is None or found is None):
-            warp = warps[p.id] if warps is not None else warp_face(image, p.payload)
-            add_warp(morph, warp, p.payload.get("gender"), +1)
     state.watermark = newest
-    return added
+    return len(candidates)
 
 
 def warp_face(image: Callable[[str], RGB], payload: dict[str, Any]) -> Warp | None:
@@ -151,19 +160,11 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     ``fold=False`` (a delete) also leaves the look-alike families for the next recompute.
     """
 
-    warps: dict[str, Warp | None] = {}
-    if fold and images:  # warped before the state is locked: deletes never wait for it
-        found = list(new_faces(ctx, event, store.load_stats(ctx, event)[0]))
-        warps = warps_of(ctx, [p.payload for p in found])
-        total = MorphState()
-        for p in found:
-            add_warp(total, warps[p.id], p.payload.get("gender"), +1)
-        summed: MorphState | None = total
-    else:
-        found, summed = None, None
+    # Found and warped before the state is locked: deletes never wait for it.
+    found = Found.scan(ctx, event) if fold and images else None
 
     def reserve(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph, warps, found, summed) if fold else 0
+        added = fold_new_faces(ctx, event, state, morph, found) if fold else 0
         head = store.pointer(ctx, event)
         owed = images and not state.drawn
         if added == 0 and not state.dirty and head >= state.version and not owed:
