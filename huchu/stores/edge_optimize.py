@@ -1,4 +1,5 @@
-"""Build a shard's HNSW index in a child process, then swap the result in.
+"""Build a shard's HNSW index, or rewrite it from its live points, in a child process;
+then swap the result in.
 
 Qdrant Edge's ``optimize()`` keeps the interpreter (the GIL) for the whole build: measured
 13 s for 20,000 128-d points here, during which no other thread of the server runs. So the
@@ -25,6 +26,63 @@ _CHILD = (
     "s.flush()\n"
     "s.close()\n"
 )
+
+
+_COMPACT_CHILD = (
+    "import sys, qdrant_edge as qe\n"
+    "from pathlib import Path\n"
+    "from huchu.stores.edge import copy_live\n"
+    "src = qe.EdgeShard.load(sys.argv[1])\n"
+    "try:\n"
+    "    copy_live(src, Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) or None)\n"
+    "finally:\n"
+    "    src.close()\n"
+)
+
+
+def rewrite_aside(s: _Shard, indexing_kb: int | None, timeout: float = 3600.0) -> None:
+    """Replace the shard by one holding only its live points, built by a child process
+    from a copy (the bindings hold the interpreter while they work: in this process,
+    every request waited for the rewrite). The copy, which still holds the deleted
+    points' bytes, and the old folder are removed before this returns; writes made
+    meanwhile are replayed onto the new shard, and a delete among them leaves the shard
+    marked for the next rewrite."""
+    import qdrant_edge as qe
+
+    from huchu.stores.edge import shard_dim
+
+    live = s.path
+    copy = live.with_name(live.name + ".copy")
+    fresh = live.with_name(live.name + ".compacting")
+    old = live.with_name(live.name + ".old")
+    for stale in (copy, fresh, old):
+        shutil.rmtree(stale, ignore_errors=True)
+    with s.lock:
+        s.shard.flush()
+        shutil.copytree(live, copy)
+        s.journal = []
+        s.rewriting = True
+        deletes = s.deletes
+    try:
+        args = [str(copy), str(fresh), str(shard_dim(copy)), str(indexing_kb or 0)]
+        subprocess.run(
+            [sys.executable, "-c", _COMPACT_CHILD, *args],
+            check=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+        with s.lock:
+            _swap(s, fresh, old, qe)
+            if s.deletes == deletes:
+                s.deleted = False
+            s.unindexed = int(s.shard.info().points_count)
+    finally:
+        with s.lock:
+            s.journal = None
+            s.rewriting = False
+        for folder in (copy, fresh, old):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def optimize_aside(s: _Shard, timeout: float = 3600.0) -> None:

@@ -15,14 +15,17 @@ from huchu.errors import Unavailable
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# The fields requests filter on get a payload index. Each index costs every write's flush
+# about 0.7 ms of fsync (measured on Qdrant Edge: 1.5 ms with none, 4.9 ms with five),
+# which the bindings spend holding the interpreter, so fields filtered on only by tools
+# stay plain fields: filterable, scanned instead of looked up.
 PAYLOAD_INDEXES = {
     "event": "keyword",
     "gender": "keyword",
-    "photo_id": "keyword",
     "owner_hash": "keyword",
     "created_ts": "float",
-    "content_hash": "keyword",
 }
+FILTERABLE = (*PAYLOAD_INDEXES, "photo_id", "content_hash")
 
 
 @dataclass(frozen=True)
