@@ -60,29 +60,99 @@ def new_faces(ctx: Context, event: str, state: GameState) -> Iterator[Point]:
 
 
 def warps_of(ctx: Context, payloads: list[dict[str, Any]]) -> dict[str, Warp | None]:
-    """Each face's picture warped onto the canonical shape: the slow part of a fold or a
-    delete, done before the state is locked so that neither waits for the other's."""
+    """Each face's picture warped onto the canonical shape (a delete's few faces, here,
+    before the state is locked)."""
     image = images_of(ctx)
     return {p["face_id"]: warp_face(image, p) for p in payloads}
 
 
+# Faces per call to the process that warps them (whole photos): each call brings back one
+# sum (6 MB), so a few calls for a catch-up of 300 faces, and a few photos in memory.
+BATCH_FACES = 32
+RESCANS = 5  # a recompute scans again when a face it warped was deleted meanwhile
+
+
+class Stale(Exception):
+    """Faces summed before the lock were deleted before it was taken: scan again."""
+
+    def __init__(self, faces: set[str]) -> None:
+        super().__init__(f"{len(faces)} faces deleted while their pictures were summed")
+        self.faces = faces
+
+
+def sum_pictures(ctx: Context, payloads: list[dict[str, Any]]) -> MorphState:
+    """The faces' pictures warped onto the canonical shape and added up: the slow part of a
+    recompute (about 90 ms a face). It runs through ``Inference.offload`` (a process of
+    its own under ``huchu serve``), a few photos per call, so that the API's own threads
+    (a delete, a read) never share an interpreter lock with 300 faces' warps; the
+    pictures are read here, so that process needs no store."""
+    summed = MorphState()
+    for batch in _photo_batches(payloads):
+        photos: list[tuple[bytes | None, list[dict[str, Any]]]] = []
+        for key, faces in batch:
+            try:
+                data: bytes | None = ctx.objects.get(key) if key else None
+            except HuchuError:
+                data = None  # counted as skipped, as a picture that cannot be warped
+            photos.append((data, [{k: p.get(k) for k in _WARP_FIELDS} for p in faces]))
+        summed.merge(ctx.inference.offload(sum_warped, photos, ctx.settings.max_image_pixels))
+    return summed
+
+
+_WARP_FIELDS = ("face_id", "image_key", "landmarks", "gender")
+
+
+def _photo_batches(
+    payloads: list[dict[str, Any]],
+) -> Iterator[list[tuple[str, list[dict[str, Any]]]]]:
+    by_photo: dict[str, list[dict[str, Any]]] = {}
+    for p in payloads:
+        by_photo.setdefault(p.get("image_key") or "", []).append(p)
+    batch: list[tuple[str, list[dict[str, Any]]]] = []
+    size = 0
+    for key, faces in by_photo.items():
+        batch.append((key, faces))
+        size += len(faces)
+        if size >= BATCH_FACES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def sum_warped(
+    photos: list[tuple[bytes | None, list[dict[str, Any]]]], max_pixels: int
+) -> MorphState:
+    """Decode each photo once and add its faces' warps up (plain and picklable: it runs in
+    a process of its own under ``huchu serve``)."""
+    summed = MorphState()
+    for data, faces in photos:
+        decoded: list[RGB] = []
+
+        def image(_key: str, data: bytes | None = data, decoded: list[RGB] = decoded) -> RGB:
+            if data is None:
+                raise NotFound("the picture is gone")
+            if not decoded:
+                decoded.append(decode_image(data, max_pixels).rgb)
+            return decoded[0]
+
+        for p in faces:
+            add_warp(summed, warp_face(image, p), p.get("gender"), +1)
+    return summed
+
+
 @dataclass
 class Found:
-    """New faces with their pictures, made before the state is locked: the faces, each
-    one's warp, and the warps added up."""
+    """New faces and their pictures added up, made before the state is locked."""
 
     points: list[Point]
-    warps: dict[str, Warp | None]
     summed: MorphState
 
     @classmethod
-    def scan(cls, ctx: Context, event: str) -> Found:
-        points = list(new_faces(ctx, event, store.load_stats(ctx, event)[0]))
-        warps = warps_of(ctx, [p.payload for p in points])
-        summed = MorphState()
-        for p in points:
-            add_warp(summed, warps[p.id], p.payload.get("gender"), +1)
-        return cls(points, warps, summed)
+    def scan(cls, ctx: Context, event: str, skip: frozenset[str] = frozenset()) -> Found:
+        state = store.load_stats(ctx, event)[0]
+        points = [p for p in new_faces(ctx, event, state) if p.id not in skip]
+        return cls(points, sum_pictures(ctx, [p.payload for p in points]))
 
 
 def fold_new_faces(
@@ -99,7 +169,8 @@ def fold_new_faces(
     being deleted): faces stored since then wait for the next recompute, so the lock is
     held neither while pictures are warped (a recompute catching up 300 faces held it 11 s
     and deletes waited) nor while the store is scanned; they are newer than the watermark,
-    or within ``LATE_COMMIT_S`` of it. Their pictures go in as one sum, not 300."""
+    or within ``LATE_COMMIT_S`` of it. Their pictures go in as one sum, not 300; a face
+    deleted since it was summed raises ``Stale`` (the sum cannot give it back: scan again)."""
     if found is None:
         candidates: list[Point] = list(new_faces(ctx, event, state))
     else:
@@ -111,10 +182,12 @@ def fold_new_faces(
         }
         candidates = [p for p in wanted if p.id in alive]
         if morph is not None:
+            gone = {p.id for p in wanted if p.id not in alive}
+            if gone:
+                raise Stale(gone)
+            if len(wanted) != len(found.points):
+                raise Stale(set())  # counted by another recompute meanwhile: sum again
             morph.merge(found.summed)
-            for p in found.points:  # summed, but not to be counted: taken out again
-                if p.id not in alive:
-                    add_warp(morph, found.warps[p.id], p.payload.get("gender"), -1)
     newest = state.watermark
     for p in candidates:
         state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
@@ -160,22 +233,34 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
     ``fold=False`` (a delete) also leaves the look-alike families for the next recompute.
     """
 
-    # Found and warped before the state is locked: deletes never wait for it.
-    found = Found.scan(ctx, event) if fold and images else None
+    def reserve(
+        found: Found | None,
+    ) -> Callable[[GameState, MorphState | None], tuple[int, int, int] | None]:
+        def change(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
+            added = fold_new_faces(ctx, event, state, morph, found) if fold else 0
+            head = store.pointer(ctx, event)
+            owed = images and not state.drawn
+            if added == 0 and not state.dirty and head >= state.version and not owed:
+                return None
+            state.version += 1
+            state.dirty = False
+            state.drawn = images
+            return state.version, state.deletions, head
 
-    def reserve(state: GameState, morph: MorphState | None) -> tuple[int, int, int] | None:
-        added = fold_new_faces(ctx, event, state, morph, found) if fold else 0
-        head = store.pointer(ctx, event)
-        owed = images and not state.drawn
-        if added == 0 and not state.dirty and head >= state.version and not owed:
-            return None
-        state.version += 1
-        state.dirty = False
-        state.drawn = images
-        return state.version, state.deletions, head
+        return change
 
-    # The morph sums are read and written under the lock only when faces are folded in.
-    done = store.update(ctx, event, reserve, morph=fold and images)
+    skip: set[str] = set()
+    for _ in range(RESCANS):
+        # Found and summed before the state is locked: deletes never wait for it. The
+        # morph sums are read and written under the lock only when faces are folded in.
+        found = Found.scan(ctx, event, frozenset(skip)) if fold and images else None
+        try:
+            done = store.update(ctx, event, reserve(found), morph=fold and images)
+            break
+        except Stale as stale:
+            skip |= stale.faces
+    else:
+        raise Unavailable(f"the faces of {event!r} keep changing; the next recompute folds them")
     if done is None:
         return store.public(ctx, store.current(ctx, event), event)
     (version, deletions, head), state, key = done

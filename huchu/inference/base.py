@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from huchu.analysis import Analysis
 from huchu.engines.base import EngineInfo
 from huchu.imaging.render import Rendered, RenderSpec
+
+T = TypeVar("T")
 
 
 class Inference(Protocol):
@@ -25,6 +28,12 @@ class Inference(Protocol):
 
     def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
         """Analyse, then draw the upload's images when a face passes the gate."""
+        ...
+
+    def offload(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a plain, picklable CPU-bound function that needs no engine (a recompute's
+        warps): in a process of its own where analyses run in a pool, so that it holds no
+        interpreter lock of the API's; inline otherwise."""
         ...
 
     def check(self) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -12,6 +13,8 @@ from huchu.engines.base import EngineInfo
 from huchu.errors import HuchuError, Unavailable, error_type
 from huchu.imaging.render import Rendered, RenderSpec, render_bytes
 from huchu.inference.wire import analysis_from_wire, info_from_wire
+
+T = TypeVar("T")
 
 
 class HttpInference:
@@ -43,6 +46,10 @@ class HttpInference:
             if self._info is None:
                 self._info = info_from_wire(self._get("/info", 10.0).json())
             return self._info
+
+    def offload(self, fn: Callable[..., T], *args: Any) -> T:
+        """The Ray service analyses; anything else runs here (a function instance of its own)."""
+        return fn(*args)
 
     def check(self) -> str:
         self._get("/healthz", 3.0)

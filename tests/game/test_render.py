@@ -241,3 +241,59 @@ def test_codeformer_restores_with_random_weights(
 def _working_size(image: Any) -> Any:
     """A presented (768x960) average back at the morph's working size, to compare."""
     return np.asarray(Image.fromarray(image).resize((256, 320), Image.Resampling.LANCZOS))
+
+
+def test_a_recompute_warps_and_draws_out_of_the_api_process(
+    client: TestClient, ctx: Context, photos: dict[str, bytes], monkeypatch: Any
+) -> None:
+    """A recompute catching up 300 faces warped them for 27 s inside the API's process,
+    and each version's drawing took 1.1 s there under load, while every request shared
+    the interpreter lock with them (deletes under mixed load p95 1.3 to 2.3 s). Both go
+    through ``Inference.offload`` (a process of its own under ``huchu serve``): the warps
+    a few whole photos per call, adding up to the sums that warping each face here
+    gives, and the drawing once per version."""
+    from huchu.game import recompute as game
+    from huchu.game.render import version as drawing
+
+    calls: list[tuple[Any, tuple[Any, ...]]] = []
+    real = ctx.inference.offload
+
+    def spy(fn: Any, *args: Any) -> Any:
+        calls.append((fn, args))
+        return real(fn, *args)
+
+    monkeypatch.setattr(ctx.inference, "offload", spy)
+    monkeypatch.setattr(game, "BATCH_FACES", 2)
+    for name in PEOPLE:
+        upload(client, photos[name])
+    recompute(client)
+    faces, _ = ctx.vectors.scroll(ctx.faces, {"event": "default"}, 100, vectors=True)
+    assert [fn for fn, _ in calls if fn is not game.sum_warped] == [drawing.draw]
+    batches = [args[0] for fn, args in calls if fn is game.sum_warped]
+    assert batches
+    assert sum(len(f) for batch in batches for _, f in batch) == len(faces)
+    assert all(len(batch) <= 2 for batch in batches)  # whole photos, a few per call
+    assert all(isinstance(data, bytes) for batch in batches for data, _ in batch)
+
+    expected = MorphState()
+    warps = game.warps_of(ctx, [f.payload for f in faces])
+    for f in faces:
+        game.add_warp(expected, warps[f.id], f.payload.get("gender"), +1)
+    morph = state.load(ctx, "default")[1]
+    for c, s in expected.cohorts.items():
+        assert morph.cohorts[c].count == s.count
+        np.testing.assert_allclose(morph.cohorts[c].texture, s.texture, atol=1e-6)
+        np.testing.assert_allclose(morph.cohorts[c].shape, s.shape, atol=1e-9)
+
+
+def test_offloaded_work_runs_in_a_worker_process(tmp_path: Path) -> None:
+    """With a pool, ``offload`` runs the function in a process of its own; without, here."""
+    import os
+
+    spec = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
+    pooled = LocalInference(spec, workers=2)
+    try:
+        assert pooled.offload(os.getpid) != os.getpid()
+    finally:
+        pooled.close()
+    assert LocalInference(spec).offload(os.getpid) == os.getpid()
