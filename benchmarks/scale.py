@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from huchu.stores.edge import OPTIMIZE_AFTER, EdgeStore
 from huchu.stores.falkordb_server import EmbeddedFalkorDB
-from huchu.stores.graph import FalkorGraph, graph_name
+from huchu.stores.graph import FalkorGraph, _database_path, graph_name
 from huchu.stores.ids import new_id
 from huchu.stores.lookalikes import link_faces
 from huchu.stores.vectors import Point
@@ -237,11 +237,17 @@ def bench_graph(
         fam_t.append(time.perf_counter() - t)
         sizes.append(len(fam.members) if fam else 0)
     path_t: list[float] = []
+    db_t: list[float] = []  # the database's own shortestPath, same pairs: the baseline
     lengths = []
+    g: Any = graph._graph(name)
     for a, b in rng.integers(0, n, (QUERIES, 2)):
         t = time.perf_counter()
         chain = graph.path(name, ids[a], ids[b])
         path_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        theirs = _database_path(g, ids[a], ids[b])
+        db_t.append(time.perf_counter() - t)
+        assert (chain is None) == (theirs is None)
         lengths.append(len(chain.ids) - 1 if chain else -1)
     found = [x for x in lengths if x >= 0]
     graph.drop(name)
@@ -256,6 +262,8 @@ def bench_graph(
         "family_mean_size": round(float(np.mean(sizes)), 1),
         "path_p50_ms": round(pct(path_t, 50), 2),
         "path_p95_ms": round(pct(path_t, 95), 2),
+        "db_shortest_path_p50_ms": round(pct(db_t, 50), 2),
+        "db_shortest_path_p95_ms": round(pct(db_t, 95), 2),
         "paths_found": f"{len(found)}/{len(lengths)}",
         "path_mean_links": round(float(np.mean(found)), 1) if found else None,
     }

@@ -82,10 +82,10 @@ class Stale(Exception):
 
 def sum_pictures(ctx: Context, payloads: list[dict[str, Any]]) -> MorphState:
     """The faces' pictures warped onto the canonical shape and added up: the slow part of a
-    recompute (about 90 ms a face). It runs through ``Inference.offload`` (a process of
-    its own under ``huchu serve``), a few photos per call, so that the API's own threads
-    (a delete, a read) never share an interpreter lock with 300 faces' warps; the
-    pictures are read here, so that process needs no store."""
+    recompute (about 20 ms a face on an idle core, 90 under load). It runs through
+    ``Inference.offload`` (a process of its own under ``huchu serve``), a few photos per
+    call, so that the API's own threads (a delete, a read) never share an interpreter lock
+    with 300 faces' warps; the pictures are read here, so that process needs no store."""
     summed = MorphState()
     for batch in _photo_batches(payloads):
         photos: list[tuple[bytes | None, list[dict[str, Any]]]] = []

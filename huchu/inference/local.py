@@ -15,6 +15,7 @@ from huchu.analysis import Analysis, EngineSpec, analyze_and_render, analyze_wit
 from huchu.engines.base import EngineInfo, FaceEngine
 from huchu.engines.factory import resolve_engine_name
 from huchu.engines.infos import static_info
+from huchu.errors import Unavailable
 from huchu.imaging.render import Rendered, RenderSpec
 
 _worker: tuple[FaceEngine, EngineSpec] | None = None
@@ -94,10 +95,24 @@ class LocalInference:
                 )
             return self._procs
 
+    def _result(self, pool: cf.ProcessPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        """``fn`` run in ``pool``; a pool whose process died (killed, out of memory) is
+        dropped, so that the next call starts a fresh one instead of failing for good."""
+        try:
+            return pool.submit(fn, *args).result()
+        except cf.process.BrokenProcessPool as exc:
+            with self._lock:
+                if self._procs is pool:
+                    self._procs = None
+                if self._aside is pool:
+                    self._aside = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise Unavailable("an inference process stopped; try again") from exc
+
     def analyze(self, data: bytes) -> Analysis:
         pool = self._pool()
         if pool is not None:
-            return pool.submit(worker_analyze, data).result()
+            return self._result(pool, worker_analyze, data)
         engine = self.engine
         with self._lock:
             return analyze_with(engine, self.spec, data)
@@ -105,7 +120,7 @@ class LocalInference:
     def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
         pool = self._pool()
         if pool is not None:
-            return pool.submit(worker_analyze_render, data, spec).result()
+            return self._result(pool, worker_analyze_render, data, spec)
         engine = self.engine
         with self._lock:
             return analyze_and_render(engine, self.spec, data, spec)
@@ -125,7 +140,7 @@ class LocalInference:
                     max_workers=1, mp_context=mp.get_context("spawn"), initializer=aside_init
                 )
             aside = self._aside
-        return aside.submit(fn, *args).result()
+        return self._result(aside, fn, *args)
 
     def check(self) -> str:
         info = self.info()

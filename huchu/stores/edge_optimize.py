@@ -64,14 +64,7 @@ def rewrite_aside(s: _Shard, indexing_kb: int | None, timeout: float = 3600.0) -
         s.rewriting = True
         deletes = s.deletes
     try:
-        args = [str(copy), str(fresh), str(shard_dim(copy)), str(indexing_kb or 0)]
-        subprocess.run(
-            [sys.executable, "-c", _COMPACT_CHILD, *args],
-            check=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-        )
+        _child(_COMPACT_CHILD, timeout, copy, fresh, shard_dim(copy), indexing_kb or 0)
         with s.lock:
             _swap(s, fresh, old, qe)
             if s.deletes == deletes:
@@ -99,13 +92,7 @@ def optimize_aside(s: _Shard, timeout: float = 3600.0) -> None:
         shutil.copytree(live, aside)
         s.journal = []
     try:
-        subprocess.run(
-            [sys.executable, "-c", _CHILD, str(aside)],
-            check=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-        )
+        _child(_CHILD, timeout, aside)
         with s.lock:
             _swap(s, aside, old, qe)
     finally:
@@ -113,6 +100,17 @@ def optimize_aside(s: _Shard, timeout: float = 3600.0) -> None:
             s.journal = None
         shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _child(script: str, timeout: float, *args: object) -> None:
+    """Run ``script`` in a child interpreter (raises if it fails or runs past ``timeout``)."""
+    subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        check=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
 
 
 def _swap(s: _Shard, aside: Path, old: Path, qe: Any) -> None:

@@ -18,6 +18,7 @@ from huchu.errors import Unavailable
 T = TypeVar("T")
 
 MAX_HOPS = 12  # "six degrees of look-alike", with room to spare
+FRONTIER_MAX = 20_000  # faces one level of a two-sided path search brings back at most
 TIMEOUT_S = 10.0
 
 
@@ -226,22 +227,16 @@ class FalkorGraph:
         )
 
     def path(self, graph: str, a: str, b: str) -> Chain | None:
+        """A shortest chain of look-alikes from ``a`` to ``b`` (at most MAX_HOPS links).
+
+        Searched from both ends, one level of the smaller side at a time: the database's
+        ``shortestPath`` walks from one end, and between faces 12 links apart or more
+        (most pairs in a large event) it explored far enough that it grew 8.5x from 200k to
+        1M faces; two searches of half the depth each stay near the two faces. A side whose
+        next level passes ``FRONTIER_MAX`` faces hands the query to the database."""
         if a == b:
             return Chain([a], []) if self.has(graph, [a]) else None
-        res = self._run(
-            graph,
-            lambda g: g.ro_query(
-                "MATCH (a:Face {id: $a}), (b:Face {id: $b}) "
-                f"WITH shortestPath((a)-[:LOOKS_LIKE*1..{MAX_HOPS}]->(b)) AS p "
-                "WHERE p IS NOT NULL "
-                "RETURN [n IN nodes(p) | n.id], [r IN relationships(p) | r.score]",
-                {"a": a, "b": b},
-            ),
-        )
-        if not res.result_set:
-            return None
-        ids, scores = res.result_set[0]
-        return Chain([str(i) for i in ids], [float(s) for s in scores])
+        return self._run(graph, lambda g: _two_sided_path(g, a, b))
 
     def neighbourhood(self, graph: str, face_id: str, min_score: float, limit: int) -> Subgraph:
         """The face, its strongest links above ``min_score`` and every link among them."""
@@ -342,3 +337,71 @@ def to_graphml(sub: Subgraph, **attrs: Any) -> bytes:
     buf = io.BytesIO()
     nx.write_graphml(g, buf)
     return buf.getvalue()
+
+
+_EXPAND = (
+    "UNWIND $ids AS i MATCH (n:Face {id: i})-[r:LOOKS_LIKE]->(m:Face) RETURN n.id, m.id, r.score"
+)
+
+
+def _two_sided_path(g: Any, a: str, b: str) -> Chain | None:
+    """Breadth-first from both ends; each side keeps, per face reached, the face it came
+    from and the link's score (links are stored both ways with one score)."""
+    known = g.ro_query("UNWIND $ids AS i MATCH (n:Face {id: i}) RETURN n.id", {"ids": [a, b]})
+    if len(known.result_set) < 2:
+        return None
+    came: list[dict[str, tuple[str, float] | None]] = [{a: None}, {b: None}]
+    depth: list[dict[str, int]] = [{a: 0}, {b: 0}]
+    fronts: list[list[str]] = [[a], [b]]
+    level = [0, 0]
+    while level[0] + level[1] < MAX_HOPS and fronts[0] and fronts[1]:
+        side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+        if len(fronts[side]) > FRONTIER_MAX:
+            return _database_path(g, a, b)
+        mine, other = came[side], came[1 - side]
+        level[side] += 1
+        rows = g.ro_query(_EXPAND, {"ids": fronts[side]}).result_set
+        nxt: list[str] = []
+        best: tuple[int, str] | None = None
+        for n, m, score in rows:
+            if m in mine:
+                continue
+            mine[m] = (n, float(score))
+            depth[side][m] = level[side]
+            nxt.append(m)
+            if m in other and (best is None or depth[1 - side][m] < best[0]):
+                best = (depth[1 - side][m], m)
+        if best is not None:
+            return _chain(came, best[1])
+        fronts[side] = nxt
+    return None
+
+
+def _chain(came: list[dict[str, tuple[str, float] | None]], meet: str) -> Chain:
+    """The faces from ``a`` to ``meet`` (side 0) and on to ``b`` (side 1), with scores."""
+    ids, scores = [meet], list[float]()
+    node = meet
+    while (step := came[0][node]) is not None:
+        node, score = step
+        ids.insert(0, node)
+        scores.insert(0, score)
+    node = meet
+    while (step := came[1][node]) is not None:
+        node, score = step
+        ids.append(node)
+        scores.append(score)
+    return Chain(ids, scores)
+
+
+def _database_path(g: Any, a: str, b: str) -> Chain | None:
+    res = g.ro_query(
+        "MATCH (a:Face {id: $a}), (b:Face {id: $b}) "
+        f"WITH shortestPath((a)-[:LOOKS_LIKE*1..{MAX_HOPS}]->(b)) AS p "
+        "WHERE p IS NOT NULL "
+        "RETURN [n IN nodes(p) | n.id], [r IN relationships(p) | r.score]",
+        {"a": a, "b": b},
+    )
+    if not res.result_set:
+        return None
+    ids, scores = res.result_set[0]
+    return Chain([str(i) for i in ids], [float(s) for s in scores])

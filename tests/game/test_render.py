@@ -287,13 +287,24 @@ def test_a_recompute_warps_and_draws_out_of_the_api_process(
 
 
 def test_offloaded_work_runs_in_a_worker_process(tmp_path: Path) -> None:
-    """With a pool, ``offload`` runs the function in a process of its own; without, here."""
+    """With a pool, ``offload`` runs the function in a process of its own; without, here.
+    A process that died is replaced by the next call."""
     import os
+    import signal
+
+    import pytest
+
+    from huchu.errors import Unavailable
 
     spec = EngineSpec.from_settings(Settings(engine="dlib", models_dir=Path("models")))
     pooled = LocalInference(spec, workers=2)
     try:
-        assert pooled.offload(os.getpid) != os.getpid()
+        aside = pooled.offload(os.getpid)
+        assert aside != os.getpid()
+        # A process that died (killed, out of memory) fails one call, not every later one.
+        with pytest.raises(Unavailable):
+            pooled.offload(os.kill, aside, signal.SIGKILL)
+        assert pooled.offload(os.getpid) not in (aside, os.getpid())
     finally:
         pooled.close()
     assert LocalInference(spec).offload(os.getpid) == os.getpid()

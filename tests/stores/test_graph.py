@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -79,6 +80,56 @@ def test_shortest_path(falkor: FalkorGraph, gname: str) -> None:
     assert one is not None and one.ids == ["a1", "a2"]
     assert falkor.path(gname, "a1", "z") is None
     assert falkor.path(gname, "a1", "nobody") is None
+
+
+def test_two_sided_path_is_as_short_as_the_databases(
+    falkor: FalkorGraph, gname: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search from both ends finds chains exactly as short as FalkorDB's own
+    ``shortestPath`` (and none where it finds none), with each link's score; a side that
+    grows past FRONTIER_MAX hands over to the database."""
+    import random
+
+    from huchu.stores import graph as graphs
+
+    rng = random.Random(5)
+    n = 400
+    ids = [f"f{i}" for i in range(n)]
+    links: dict[frozenset[str], float] = {}
+    for i in range(n):  # a sparse random graph: paths of many lengths, some pairs apart
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            j = rng.randrange(n)
+            if j != i:
+                links[frozenset((ids[i], ids[j]))] = round(rng.uniform(0.5, 1.0), 3)
+    faces = []
+    for i in range(n):
+        # each link written once, from the face stored later (as uploads do)
+        own = tuple(
+            (other, sc)
+            for pair, sc in links.items()
+            if ids[i] in pair
+            for other in pair - {ids[i]}
+            if int(other[1:]) < i
+        )
+        faces.append(GraphFace(ids[i], f"p{i}", "female", links=own))
+    falkor.add_faces(gname, faces)
+    g = falkor._graph(gname)
+    lengths = set()
+    for _ in range(150):
+        a, b = rng.sample(ids, 2)
+        mine = falkor.path(gname, a, b)
+        theirs = graphs._database_path(g, a, b)
+        assert (mine is None) == (theirs is None), (a, b)
+        if mine is None or theirs is None:
+            continue
+        assert len(mine.ids) == len(theirs.ids) and mine.ids[0] == a and mine.ids[-1] == b
+        for (x, y), score in zip(itertools.pairwise(mine.ids), mine.scores, strict=True):
+            assert links[frozenset((x, y))] == score
+        lengths.add(len(mine.ids) - 1)
+    assert len(lengths) >= 4  # short and long chains were both compared
+    monkeypatch.setattr(graphs, "FRONTIER_MAX", 0)
+    a, b = "f1", "f2"
+    assert falkor.path(gname, a, b) == graphs._database_path(g, a, b)
 
 
 def test_delete_takes_links_along(falkor: FalkorGraph, gname: str) -> None:
