@@ -354,11 +354,12 @@ class EdgeStore:
                 t.join(timeout)
 
     def close(self) -> None:
-        self.wait_optimized()
-        with self._lock:
-            for s in self._shards.values():
-                _release(s)
-            self._shards.clear()
+        with self._compacting:  # a rewrite in flight finishes before its shard closes
+            self.wait_optimized()
+            with self._lock:
+                for s in self._shards.values():
+                    _release(s)
+                self._shards.clear()
 
 
 def _config(dim: int, indexing_kb: int | None = None) -> Any:

@@ -55,15 +55,18 @@ def rewrite_aside(s: _Shard, indexing_kb: int | None, timeout: float = 3600.0) -
     copy = live.with_name(live.name + ".copy")
     fresh = live.with_name(live.name + ".compacting")
     old = live.with_name(live.name + ".old")
-    for stale in (copy, fresh, old):
-        shutil.rmtree(stale, ignore_errors=True)
     with s.lock:
-        s.shard.flush()
-        shutil.copytree(live, copy)
-        s.journal = []
-        s.rewriting = True
-        deletes = s.deletes
+        if s.optimizing is not None or s.rewriting:
+            return  # an index build is working on a copy: the next compact() rewrites it
+        s.rewriting = True  # from here no index build starts on this shard
     try:
+        for stale in (copy, fresh, old):
+            shutil.rmtree(stale, ignore_errors=True)
+        with s.lock:
+            s.shard.flush()
+            shutil.copytree(live, copy)
+            s.journal = []
+            deletes = s.deletes
         _child(_COMPACT_CHILD, timeout, copy, fresh, shard_dim(copy), indexing_kb or 0)
         with s.lock:
             _swap(s, fresh, old, qe)

@@ -392,3 +392,30 @@ def test_logged_writes_survive_kill_9_without_a_flush_each(tmp_path: Path) -> No
         assert again.retrieve("faces", [kept])[0].payload["landmarks"][0] == [5.0, 2.5]
     finally:
         again.close()
+
+
+def test_a_rewrite_leaves_a_shard_alone_while_its_index_is_built(tmp_path: Path) -> None:
+    """An index build and a rewrite both work on copies and swap them in: the one that
+    swapped last would bring back an older folder (deleted bytes, lost writes). A shard
+    whose index is being built is rewritten by a later compact()."""
+    import threading
+
+    from huchu.stores.edge_optimize import rewrite_aside
+
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    pts = _points(50)
+    s.upsert("faces", pts)
+    shard = s._shard("faces")
+    try:
+        s.delete("faces", [pts[0].id])
+        shard.optimizing = threading.Thread(target=lambda: None)  # a build in flight
+        rewrite_aside(shard, None)
+        assert shard.deleted and not shard.rewriting and shard.journal is None
+        assert not list((tmp_path / "edge").glob("*.copy"))
+        shard.optimizing = None
+        s.compact()
+        assert not shard.deleted
+        assert s.count("faces", {}) == 49
+    finally:
+        s.close()
