@@ -40,6 +40,10 @@ class Cluster:
     gcs: str
     dashboard: str
     env: dict[str, str]
+    # One HTTP port for every Serve app of the module: Serve keeps the proxy of the first
+    # start, so a proxy that outlives ``serve run`` must be where the next test looks
+    # (a full run once found the proxy of the first test still on its own port).
+    http_port: int
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def cluster() -> Iterator[Cluster]:
     try:
         gcs = ray.get_runtime_context().gcs_address
         env = {**os.environ, "RAY_ADDRESS": gcs, "PYTHONPATH": path}
-        yield Cluster(gcs, f"http://127.0.0.1:{dashboard_port}", env)
+        yield Cluster(gcs, f"http://127.0.0.1:{dashboard_port}", env, free_port())
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -124,7 +128,7 @@ def test_compose_inference_command_starts(cluster: Cluster, tmp_path: Path) -> N
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     command = compose["services"]["inference"]["command"]
     assert command == ["serve", "run", "serve/config.yaml"]
-    port = free_port()
+    port = cluster.http_port
     _config(tmp_path, port, Detector={"ray_actor_options": {"num_cpus": 0.5}})
     log = (tmp_path / "serve-run.log").open("w")
     proc = subprocess.Popen(
@@ -157,7 +161,7 @@ def test_compose_inference_command_starts(cluster: Cluster, tmp_path: Path) -> N
 def test_deploy_config_answers_and_autoscales(
     cluster: Cluster, tmp_path: Path, bundled_engine: FaceEngine, photos: dict[str, bytes]
 ) -> None:
-    port = free_port()
+    port = cluster.http_port
     quick = {
         "upscale_delay_s": 1.0,
         "downscale_delay_s": 8.0,
