@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,25 +62,16 @@ def rewrite_aside(s: _Shard, indexing_kb: int | None, timeout: float = 3600.0) -
             return  # an index build is working on a copy: the next compact() rewrites it
         s.rewriting = True  # from here no index build starts on this shard
     try:
-        for stale in (copy, fresh, old):
-            shutil.rmtree(stale, ignore_errors=True)
-        with s.lock:
-            s.shard.flush()
-            shutil.copytree(live, copy)
-            s.journal = []
-            deletes = s.deletes
-        _child(_COMPACT_CHILD, timeout, copy, fresh, shard_dim(copy), indexing_kb or 0)
-        with s.lock:
-            _swap(s, fresh, old, qe)
-            if s.deletes == deletes:
-                s.deleted = False
-            s.unindexed = int(s.shard.info().points_count)
+        with _journaled_copy(s, copy, fresh, old) as deletes:
+            _child(_COMPACT_CHILD, timeout, copy, fresh, shard_dim(copy), indexing_kb or 0)
+            with s.lock:
+                _swap(s, fresh, old, qe)
+                if s.deletes == deletes:
+                    s.deleted = False
+                s.unindexed = int(s.shard.info().points_count)
     finally:
         with s.lock:
-            s.journal = None
             s.rewriting = False
-        for folder in (copy, fresh, old):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def optimize_aside(s: _Shard, timeout: float = 3600.0) -> None:
@@ -88,21 +81,33 @@ def optimize_aside(s: _Shard, timeout: float = 3600.0) -> None:
     live = s.path
     aside = live.with_name(live.name + ".optimizing")
     old = live.with_name(live.name + ".old")
-    for stale in (aside, old):  # left by a crash: the live folder is the truth
-        shutil.rmtree(stale, ignore_errors=True)
-    with s.lock:
-        s.shard.flush()
-        shutil.copytree(live, aside)
-        s.journal = []
-    try:
+    with _journaled_copy(s, aside, old):
         _child(_CHILD, timeout, aside)
         with s.lock:
             _swap(s, aside, old, qe)
+
+
+@contextmanager
+def _journaled_copy(s: _Shard, copy: Path, *scratch: Path) -> Iterator[int]:
+    """Copy the live folder to ``copy`` under the shard's lock and journal every write from
+    then on (``_swap`` replays the journal); yields how many deletes the shard had seen at
+    the copy. Whatever happens, the journal ends and ``copy`` and ``scratch`` are removed
+    (left by a crash, they are removed first: the live folder is the truth)."""
+    folders = (copy, *scratch)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    with s.lock:
+        s.shard.flush()
+        shutil.copytree(s.path, copy)
+        s.journal = []
+        deletes = s.deletes
+    try:
+        yield deletes
     finally:
         with s.lock:
             s.journal = None
-        shutil.rmtree(aside, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _child(script: str, timeout: float, *args: object) -> None:

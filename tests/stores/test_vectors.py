@@ -21,6 +21,14 @@ from huchu.stores.vectors import Point, QdrantStore, VectorStore
 DIM = 8
 
 
+def _edge_with(tmp_path: Path, pts: list[Point]) -> EdgeStore:
+    """An EdgeStore in ``tmp_path`` whose ``faces`` shard holds ``pts``."""
+    s = EdgeStore(tmp_path / "edge")
+    s.ensure("faces", DIM)
+    s.upsert("faces", pts)
+    return s
+
+
 def _points(n: int, seed: int = 0) -> list[Point]:
     rng = np.random.default_rng(seed)
     out = []
@@ -208,9 +216,7 @@ def test_unknown_collection_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_edge_refuses_a_filter_no_index_serves(tmp_path: Path) -> None:
-    s = EdgeStore(tmp_path / "edge")
-    s.ensure("faces", DIM)
-    s.upsert("faces", _points(3))
+    s = _edge_with(tmp_path, _points(3))
     try:
         with pytest.raises(TypeError, match="not a filterable field"):
             s.count("faces", {"index": 1})  # kept inside the packed JSON field
@@ -260,10 +266,8 @@ def test_background_build_runs_aside_and_keeps_writes(tmp_path: Path) -> None:
 
 def test_compaction_spends_at_most_a_tenth_of_the_time_rewriting(tmp_path: Path) -> None:
     """After a rewrite that took t, a shard that lost points again waits 9t for the next."""
-    s = EdgeStore(tmp_path / "edge")
-    s.ensure("faces", DIM)
     pts = _points(300)
-    s.upsert("faces", pts)
+    s = _edge_with(tmp_path, pts)
     shard = s._shard("faces")
     try:
         s.delete("faces", [pts[0].id])
@@ -341,10 +345,8 @@ def test_compaction_rewrites_aside_while_this_process_runs(
 def test_only_fields_that_requests_filter_on_are_indexed(tmp_path: Path) -> None:
     """Every payload index costs each write's flush about 0.7 ms of fsync with the
     interpreter held: the photo id and content hash are filterable without one."""
-    s = EdgeStore(tmp_path / "edge")
-    s.ensure("faces", DIM)
     pts = _points(10)
-    s.upsert("faces", pts)
+    s = _edge_with(tmp_path, pts)
     try:
         schema = s._run("faces", lambda sh: sh.info().payload_schema)
         assert set(schema) == {"event", "gender", "owner_hash", "created_ts"}
@@ -402,10 +404,8 @@ def test_a_rewrite_leaves_a_shard_alone_while_its_index_is_built(tmp_path: Path)
 
     from huchu.stores.edge_optimize import rewrite_aside
 
-    s = EdgeStore(tmp_path / "edge")
-    s.ensure("faces", DIM)
     pts = _points(50)
-    s.upsert("faces", pts)
+    s = _edge_with(tmp_path, pts)
     shard = s._shard("faces")
     try:
         s.delete("faces", [pts[0].id])
