@@ -193,6 +193,9 @@ class CohortAverage(Model):
     spread: float
     image_url: str | None
     timeline_url: str | None = None
+    portrait_url: str | None = Field(
+        None, description="the average placed into a template portrait (head, hair, shoulders)"
+    )
     closest_face_id: str | None
 
 
@@ -202,7 +205,12 @@ class Averages(Model):
     computed_at: str | None
     cohorts: list[CohortAverage]
     pair_image_url: str | None
-    template_urls: dict[str, str | None] = Field(default_factory=dict)
+    pair_portrait_url: str | None = Field(
+        None, description="the female and the male average together in a two-person template"
+    )
+    template_urls: dict[str, str | None] = Field(
+        default_factory=dict, description="every template portrait of the version, by name"
+    )
 
 
 class HistoryItem(Model):
