@@ -234,10 +234,12 @@ def public(ctx: Context, snapshot: dict[str, Any] | None, event: str) -> Average
                 closest_face_id=c.get("closest_face_id"),
                 image_url=ctx.url(images.get(c["cohort"], {}).get("image")),
                 timeline_url=ctx.url(images.get(c["cohort"], {}).get("timeline")),
+                portrait_url=ctx.url(images.get(c["cohort"], {}).get("portrait")),
             )
             for c in snapshot["cohorts"]
         ],
         pair_image_url=ctx.url(images.get("pair", {}).get("image")),
+        pair_portrait_url=ctx.url(images.get("pair", {}).get("portrait")),
         template_urls={k: ctx.url(v) for k, v in images.get("templates", {}).items()},
     )
 

@@ -120,7 +120,8 @@ def test_morph_sums_are_order_free_and_reversible(
     random.Random(5).shuffle(order)
     b = build(order)
     for c in a.cohorts:
-        assert np.abs(a.cohorts[c].texture - b.cohorts[c].texture).max() <= 1e-6
+        # float32 sums of values in the hundreds: rounding differs by order, a few ulps
+        assert np.abs(a.cohorts[c].texture - b.cohorts[c].texture).max() <= 1e-3
         ra, rb = a.cohorts[c].render(), b.cohorts[c].render()
         assert (
             ra is not None and rb is not None and np.abs(ra.astype(int) - rb.astype(int)).max() <= 1
@@ -130,7 +131,7 @@ def test_morph_sums_are_order_free_and_reversible(
     a.add(rgb, [list(p) for p in f.landmarks], f.gender)
     a.add(rgb, [list(p) for p in f.landmarks], f.gender, sign=-1)
     for c in a.cohorts:
-        assert np.abs(a.cohorts[c].texture - before[c]).max() <= 1e-6
+        assert np.abs(a.cohorts[c].texture - before[c]).max() <= 1e-3
 
 
 def test_swap_mode_with_standins(
@@ -282,7 +283,7 @@ def test_a_recompute_warps_and_draws_out_of_the_api_process(
     morph = state.load(ctx, "default")[1]
     for c, s in expected.cohorts.items():
         assert morph.cohorts[c].count == s.count
-        np.testing.assert_allclose(morph.cohorts[c].texture, s.texture, atol=1e-6)
+        np.testing.assert_allclose(morph.cohorts[c].texture, s.texture, atol=1e-3)
         np.testing.assert_allclose(morph.cohorts[c].shape, s.shape, atol=1e-9)
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-W, H = 256, 320
+W, H = 768, 960
 LEFT_EYE, RIGHT_EYE = 36, 45  # outer eye corners, iBUG 68 numbering
 EYE_POS = ((0.30 * W, 0.40 * H), (0.70 * W, 0.40 * H))
 # Inner-lip points are left out: on closed mouths their triangles collapse and

@@ -1,16 +1,28 @@
-"""The pictures of a version: cohort averages, the pair, timelines, template placements."""
+"""The pictures of a version: cohort averages, the pair, timelines, template portraits.
+
+Template portraits put each cohort's average into a whole person (hair, neck,
+shoulders): ``female``, ``male`` and ``pair`` (both averages in one picture) ship with the
+project (``portraits/``, public domain, see its README.md); an operator's photo under
+``templates/`` or ``events/<event>/templates/`` adds one, and one named like a shipped
+portrait (``female.jpg``...) replaces it (the event's over everyone's). Each face of a
+template takes the average of its own gender's cohort.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from huchu.context import Context
+from huchu.engines.base import Face
 from huchu.errors import HuchuError
 from huchu.game.average import GameState
 from huchu.game.render.morph import RGB, MorphState
@@ -20,7 +32,13 @@ from huchu.imaging.decode import decode_image, encode_jpeg
 
 log = logging.getLogger(__name__)
 TIMELINE_FRAMES = 12
-MAX_TEMPLATES = 4
+MAX_TEMPLATES = 4  # an operator's, beside the shipped ones
+SHIPPED = Path(__file__).with_name("portraits")
+PORTRAITS = ("female", "male")  # shipped portraits that are a cohort's own
+PAIR = "pair"
+# A template's faces worth a place: at least this share of its largest face's size.
+MIN_FACE_SHARE = 0.5
+MAX_FACES = 2  # a template's faces that get an average (the pair's two)
 
 
 def render_version(
@@ -42,8 +60,9 @@ def render_version(
     base = version_prefix(event, version)
     swapper = swap_renderer(ctx)
     frames = {c: _frames(ctx, history[-(TIMELINE_FRAMES - 1) :], c) for c in morph.cohorts}
+    jobs = _template_jobs(ctx, event, morph, state)
     if swapper is None:
-        drawn = ctx.inference.offload(draw, morph, frames, None)
+        drawn = ctx.inference.offload(draw, morph, frames, None, jobs)
     else:
         swapped: dict[str, RGB | None] = {}
         for cohort, acc in morph.cohorts.items():
@@ -56,6 +75,11 @@ def render_version(
                 else:  # no face could be morphed: swap onto the face closest to the average
                     swapped[cohort] = _swap_onto_closest(ctx, event, cohort, state, swapper)
         drawn = draw(morph, frames, swapped)
+        for job in jobs:  # the swap goes onto the same templates
+            drawn.files[f"templates/{job.name}.jpg"] = (
+                encode_jpeg(_swap_onto(job, swapper, state), 90),
+                "image/jpeg",
+            )
     keys: dict[str, dict[str, str]] = {}
     for name, (data, content_type) in drawn.files.items():
         ctx.objects.put(f"{base}/{name}", data, content_type)
@@ -67,10 +91,14 @@ def render_version(
             }
     if "pair.jpg" in drawn.files:
         keys["pair"] = {"image": f"{base}/pair.jpg"}
-    for name, placed in _templates(ctx, event, morph, drawn.renders, swapper, state):
-        key = f"{base}/templates/{name}.jpg"
-        ctx.objects.put(key, encode_jpeg(placed, 90), "image/jpeg")
-        keys.setdefault("templates", {})[name] = key
+    for job in jobs:
+        if f"templates/{job.name}.jpg" not in drawn.files:
+            continue
+        key = f"{base}/templates/{job.name}.jpg"
+        keys.setdefault("templates", {})[job.name] = key
+        own = job.name if job.name in PORTRAITS else PAIR if job.name == PAIR else None
+        if own is not None and (own == PAIR or own in keys):
+            keys.setdefault(own, {})["portrait"] = key
     return keys
 
 
@@ -83,11 +111,26 @@ class Drawn:
     renders: dict[str, RGB | None]
 
 
+@dataclass(frozen=True)
+class TemplateJob:
+    """A template photo and where each of its faces takes which cohort's average."""
+
+    name: str
+    rgb: RGB
+    faces: tuple[tuple[Face, str], ...]  # (the face found on the template, its cohort)
+
+
 def draw(
-    morph: MorphState, frames: dict[str, list[bytes]], swapped: dict[str, RGB | None] | None
+    morph: MorphState,
+    frames: dict[str, list[bytes]],
+    swapped: dict[str, RGB | None] | None,
+    templates: list[TemplateJob] | None = None,
 ) -> Drawn:
     """The pictures from the morph sums (or the swapped faces), plain and picklable: it
-    runs in a process of its own under ``huchu serve``."""
+    runs in a process of its own under ``huchu serve``. Templates are placed here only
+    from morph renders (a swap puts the identity onto them itself)."""
+    from huchu.game.render.placement import place
+
     files: dict[str, tuple[bytes, str]] = {}
     renders: dict[str, RGB | None] = {}
     presented: dict[str, RGB] = {}  # what people see: 768x960, feathered
@@ -104,6 +147,19 @@ def draw(
     if presented.get("female") is not None or presented.get("male") is not None:
         pair = pair_image(presented.get("female"), presented.get("male"))
         files["pair.jpg"] = (encode_jpeg(pair, 90), "image/jpeg")
+    for job in templates or []:
+        out = job.rgb
+        for face, cohort in job.faces:
+            acc, image = morph.cohorts[cohort], renders.get(cohort)
+            if image is None or acc.count <= 0 or len(face.landmarks) != 68:
+                continue
+            shape = acc.shape / acc.count
+            try:
+                out = place(out, np.asarray(face.landmarks, dtype=np.float64), image, shape)
+            except ValueError as exc:
+                log.warning("template %s: a face skipped: %s", job.name, exc)
+        if out is not job.rgb:
+            files[f"templates/{job.name}.jpg"] = (encode_jpeg(out, 90), "image/jpeg")
     return Drawn(files, renders)
 
 
@@ -147,46 +203,83 @@ def _decoded(data: bytes) -> RGB | None:
         return None
 
 
-def _templates(
-    ctx: Context,
-    event: str,
-    morph: MorphState,
-    renders: dict[str, RGB | None],
-    swapper: Any,
-    state: GameState,
-) -> list[tuple[str, RGB]]:
-    """Operators drop photos under ``templates/`` (or ``events/<e>/templates/``)."""
-    from huchu.game.render.placement import place
+_ANALYSED: dict[tuple[str, str], list[Face]] = {}
+_ANALYSED_LOCK = threading.Lock()
 
-    names = [
+
+def _faces_of(ctx: Context, data: bytes) -> list[Face]:
+    """A template's faces worth a place, largest first (analysed once per engine)."""
+    key = (hashlib.sha256(data).hexdigest(), ctx.inference.info().model_id)
+    with _ANALYSED_LOCK:
+        known = _ANALYSED.get(key)
+    if known is None:
+        found = [
+            f
+            for f in ctx.inference.analyze(data).faces
+            if f.det_score >= ctx.settings.min_det_score
+        ]
+        largest = max((f.face_px for f in found), default=0)
+        known = sorted(
+            (f for f in found if f.face_px >= MIN_FACE_SHARE * largest),
+            key=lambda f: -f.face_px,
+        )
+        with _ANALYSED_LOCK:
+            _ANALYSED[key] = known
+    return known
+
+
+def templates_of(ctx: Context, event: str) -> dict[str, bytes]:
+    """Every template by name: the shipped ones, then everyone's, then the event's."""
+    out = {p.stem: p.read_bytes() for p in sorted(SHIPPED.glob("*.jpg"))}
+    operators = [
         k
         for k in ctx.objects.list("templates/") + ctx.objects.list(f"events/{event}/templates/")
         if k.lower().endswith((".jpg", ".jpeg", ".png", ".webp"))
-    ][:MAX_TEMPLATES]
-    out: list[tuple[str, RGB]] = []
-    for key in names:
+    ]
+    extra = 0
+    for key in operators:
+        name = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if name not in out:
+            if extra >= MAX_TEMPLATES:
+                continue
+            extra += 1
         try:
-            data = ctx.objects.get(key)
-            analysis = ctx.inference.analyze(data)
-            faces = [f for f in analysis.faces if f.det_score >= ctx.settings.min_det_score]
-            if not faces:
-                continue
-            face = max(faces, key=lambda f: f.face_px)
-            cohort = (
-                face.gender
-                if face.gender in ("female", "male") and renders.get(face.gender) is not None
-                else "all"
-            )
-            average = renders.get(cohort)
-            if average is None:
-                continue
-            rgb = decode_image(data).rgb
-            name = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            if swapper is not None:
-                out.append((name, swapper.onto(rgb, face, state.cohorts[cohort].mean)))
-            elif len(face.landmarks) == 68:
-                shape = morph.cohorts[cohort].shape / max(1, morph.cohorts[cohort].count)
-                out.append((name, place(rgb, np.asarray(face.landmarks), average, shape)))
+            out[name] = ctx.objects.get(key)
         except HuchuError as exc:
             log.warning("template %s skipped: %s", key, exc.message)
     return out
+
+
+def _template_jobs(
+    ctx: Context, event: str, morph: MorphState, state: GameState
+) -> list[TemplateJob]:
+    """Each template with its faces, each face given its gender's cohort (or everyone's)."""
+    jobs = []
+    for name, data in templates_of(ctx, event).items():
+        try:
+            faces = _faces_of(ctx, data)
+            rgb = decode_image(data).rgb
+        except HuchuError as exc:
+            log.warning("template %s skipped: %s", name, exc.message)
+            continue
+        if name in PORTRAITS:  # a cohort's own portrait: its largest face, that cohort
+            placed = [(faces[0], name)] if faces and state.cohorts[name].count else []
+        else:
+            placed = []
+            for face in faces[:MAX_FACES]:
+                cohort = face.gender if face.gender in ("female", "male") else "all"
+                if not state.cohorts[cohort].count:
+                    cohort = "all"  # nobody of that gender yet: everyone's average
+                if state.cohorts[cohort].count:
+                    placed.append((face, cohort))
+        if placed:
+            jobs.append(TemplateJob(name, rgb, tuple(placed)))
+    return jobs
+
+
+def _swap_onto(job: TemplateJob, swapper: Any, state: GameState) -> RGB:
+    out = job.rgb
+    for face, cohort in job.faces:
+        out = swapper.onto(out, face, state.cohorts[cohort].mean)
+    result: RGB = out
+    return result
