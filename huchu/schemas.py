@@ -31,6 +31,7 @@ Cohort = Literal["female", "male", "all"]
 Reason = Literal["low_score", "too_small"]
 Event = Annotated[str, Field(pattern=EVENT_PATTERN, examples=["default"])]
 Box = Annotated[list[Round1], Field(min_length=4, max_length=4)]
+Percent = Annotated[int, Field(ge=0, le=100)]
 
 
 class Model(BaseModel):
@@ -113,6 +114,10 @@ class SimilarItem(Model):
     face: Face
     score: Round4
     same_photo: bool
+    resemblance: Percent = Field(
+        description="the score on the engine's calibrated 0-100 scale, as the pages show it "
+        "(a typical stranger about 20, the look-alike threshold 65, the same-person threshold 90)",
+    )
 
 
 class Similar(Model):
@@ -174,6 +179,9 @@ class FacePath(Model):
 
     items: list[Face]
     scores: list[Round4]
+    resemblances: list[Percent] = Field(
+        default_factory=list, description="each link's score on the calibrated 0-100 scale"
+    )
 
 
 class EventGraph(FaceGraph):
@@ -193,8 +201,14 @@ class CohortAverage(Model):
     spread: float
     image_url: str | None
     timeline_url: str | None = None
+    image_small_url: str | None = Field(
+        None, description="the same picture at half the width and height (for phones)"
+    )
     portrait_url: str | None = Field(
         None, description="the average placed into a template portrait (head, hair, shoulders)"
+    )
+    portrait_small_url: str | None = Field(
+        None, description="the template portrait at half the width and height"
     )
     closest_face_id: str | None
 
@@ -205,8 +219,14 @@ class Averages(Model):
     computed_at: str | None
     cohorts: list[CohortAverage]
     pair_image_url: str | None
+    pair_image_small_url: str | None = Field(
+        None, description="the pair picture at half the width and height"
+    )
     pair_portrait_url: str | None = Field(
         None, description="the female and the male average together in a two-person template"
+    )
+    pair_portrait_small_url: str | None = Field(
+        None, description="the pair portrait at half the width and height"
     )
     template_urls: dict[str, str | None] = Field(
         default_factory=dict, description="every template portrait of the version, by name"
@@ -232,6 +252,10 @@ class LeaderboardItem(Model):
     face: Face
     score: Round4
     photos: int
+    closer_than: Percent | None = Field(
+        None,
+        description="the share of the cohort's other people farther from the average (percent)",
+    )
 
 
 class Standing(Model):
@@ -246,6 +270,11 @@ class Standing(Model):
     people: int
     person_id: str | None
     lookalikes: list[SimilarItem] = Field(default_factory=list)
+    closer_than: Percent | None = Field(
+        None,
+        description="the share of the cohort's other people farther from the average (percent); "
+        "null before a version or when nobody else is ranked",
+    )
 
 
 class EventSetup(Model):

@@ -21,6 +21,7 @@ from huchu.game.persons import Persons, group, person_mean
 from huchu.game.state import current, get_json
 from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
+from huchu.resemblance import closer_than
 from huchu.schemas import Cohort, Leaderboard, LeaderboardItem
 from huchu.stores.vectors import Point
 
@@ -196,6 +197,10 @@ def leaderboard(ctx: Context, event: str, cohort: Cohort, limit: int) -> Leaderb
     version = 0 if snap is None else int(snap["version"])
     items: list[LeaderboardItem] = []
     board = board_of(ctx, snap, cohort)
+    rows = [] if snap is None else snap["cohorts"]
+    row = next((c for c in rows if c["cohort"] == cohort), None)
+    # Past the grouping limit the board keeps only its top rows: the head count stands in.
+    everyone = max(len(board), 0 if row is None else int(row.get("people") or 0))
     start = 0
     while len(items) < limit and start < len(board):
         chunk = board[start : start + limit + 8]
@@ -207,7 +212,12 @@ def leaderboard(ctx: Context, event: str, cohort: Cohort, limit: int) -> Leaderb
                 face = face_model(ctx, found[face_id].payload)
                 items.append(
                     LeaderboardItem(
-                        rank=len(items) + 1, person_id=pid, face=face, score=score, photos=count
+                        rank=len(items) + 1,
+                        person_id=pid,
+                        face=face,
+                        score=score,
+                        photos=count,
+                        closer_than=closer_than(len(items) + 1, everyone),
                     )
                 )
     return Leaderboard(version=version, cohort=cohort, items=items)

@@ -8,6 +8,7 @@ from huchu.context import Context
 from huchu.game.ranking import people_of
 from huchu.game.state import current
 from huchu.photos import catalog
+from huchu.resemblance import closer_than
 from huchu.schemas import Standing
 
 COHORT = "all"
@@ -47,6 +48,9 @@ def standing(ctx: Context, face_id: str, lookalikes: int = LOOKALIKES) -> Standi
         people = len(board) + 1
     else:
         rank, people = mine + 1, len(board)
+    # Past the grouping limit the board keeps only its top rows: the cohort's head count
+    # stands for everyone then.
+    everyone = max(people, int(row.get("people") or 0))
     return Standing(
         face_id=face_id,
         event=event,
@@ -57,4 +61,5 @@ def standing(ctx: Context, face_id: str, lookalikes: int = LOOKALIKES) -> Standi
         people=people,
         person_id=person,
         lookalikes=similar,
+        closer_than=closer_than(rank, everyone),
     )

@@ -8,6 +8,7 @@ from huchu.context import Context
 from huchu.errors import BadRequest, NoFace, NotFound
 from huchu.photos import owner as owners
 from huchu.photos.records import face_model, photo_model
+from huchu.resemblance import resemblance
 from huchu.schemas import (
     Embedding,
     Engine,
@@ -112,11 +113,13 @@ def _similar_points(
 
 
 def _items(ctx: Context, hits: list[Point], photo_id: str | None) -> list[SimilarItem]:
+    scale = ctx.info.thresholds
     return [
         SimilarItem(
             face=face_model(ctx, h.payload),
             score=float(h.score or 0.0),
             same_photo=h.payload["photo_id"] == photo_id,
+            resemblance=resemblance(float(h.score or 0.0), scale),
         )
         for h in hits
     ]

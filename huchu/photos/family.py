@@ -12,6 +12,7 @@ from huchu.context import Context
 from huchu.errors import NoPath, NotFound
 from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
+from huchu.resemblance import resemblance
 from huchu.schemas import (
     Cluster,
     EventGraph,
@@ -94,7 +95,12 @@ def path(ctx: Context, a: str, b: str) -> FacePath:
     chain = ctx.graph.path(graph_name(ctx.faces, pa.payload["event"]), a, b)
     if chain is None:
         raise NoPath("no chain of look-alikes joins these two faces")
-    return FacePath(items=_faces(ctx, chain.ids), scores=chain.scores)
+    scale = ctx.info.thresholds
+    return FacePath(
+        items=_faces(ctx, chain.ids),
+        scores=chain.scores,
+        resemblances=[resemblance(s, scale) for s in chain.scores],
+    )
 
 
 def face_graph(ctx: Context, face_id: str, min_score: float | None, limit: int) -> FaceGraph:
