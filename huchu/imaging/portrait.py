@@ -14,14 +14,13 @@ EYE_Y, EYE_DX = 0.42, 0.14
 
 
 def align(rgb: RGB, face: Face, width: int = CARD_W, height: int = PHOTO_H) -> RGB:
-    """Similarity warp that puts both eyes level at fixed positions."""
-    (lx, ly), (rx, ry) = face.kps[0], face.kps[1]
-    src = np.array([[lx, ly], [rx, ry]], dtype=np.float64)
-    dst = np.array(
-        [[width * (0.5 - EYE_DX), height * EYE_Y], [width * (0.5 + EYE_DX), height * EYE_Y]],
-        dtype=np.float64,
-    )
-    m = _similarity(src, dst)
+    """Similarity warp that puts both eyes level at fixed positions (one height, one scale).
+
+    Where the frame runs past the photo's border (a face at the edge of a group photo), the
+    missing part is a soft fill (``soft_fill``), never the border's pixels drawn out into
+    streaks.
+    """
+    m = eye_transform(face, width, height)
     out: RGB = cv2.warpAffine(  # type: ignore[assignment]
         np.ascontiguousarray(rgb),
         m,
@@ -29,7 +28,78 @@ def align(rgb: RGB, face: Face, width: int = CARD_W, height: int = PHOTO_H) -> R
         flags=cv2.INTER_CUBIC,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    return out
+    inside = coverage(m, rgb.shape[:2], (width, height))
+    if inside.all():
+        return out
+    return soft_fill(out, inside)
+
+
+def eye_transform(face: Face, width: int = CARD_W, height: int = PHOTO_H) -> np.ndarray:
+    """The 2x3 similarity from the photo to the portrait that puts the eyes in place."""
+    (lx, ly), (rx, ry) = face.kps[0], face.kps[1]
+    src = np.array([[lx, ly], [rx, ry]], dtype=np.float64)
+    dst = np.array(
+        [[width * (0.5 - EYE_DX), height * EYE_Y], [width * (0.5 + EYE_DX), height * EYE_Y]],
+        dtype=np.float64,
+    )
+    return _similarity(src, dst)
+
+
+def coverage(m: np.ndarray, shape: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """Which portrait pixels (``size`` = width, height) the photo of ``shape`` covers."""
+    width, height = size
+    inv = cv2.invertAffineTransform(m)
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
+    sx = inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2]
+    sy = inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2]
+    h, w = shape
+    inside: np.ndarray = (sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1)
+    return inside
+
+
+# Beyond the photo the fill keeps the nearby colours, blurred, and fades to the backdrop
+# over this share of the portrait's width; the seam is feathered over SEAM pixels.
+FADE, SEAM = 0.35, 4
+BACKDROP = np.array([232.0, 228.0, 222.0], np.float32)
+
+
+def soft_fill(img: RGB, inside: np.ndarray) -> RGB:
+    """``img`` where ``inside``; elsewhere a blurred extension of it fading to a backdrop.
+
+    The extension is push-pull: the covered pixels averaged over coarser and coarser
+    scales, then filled back from coarse to fine, so it carries the colours near the
+    border without any of their lines.
+    """
+    inside_f = inside.astype(np.float32)
+    fill = _push_pull(img.astype(np.float32), inside_f)
+    dist = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5)
+    fade = np.exp(-dist / (FADE * img.shape[1]))[..., None]
+    fill = fade * fill + (1.0 - fade) * BACKDROP
+    # Feather the seam inward so the photo's own edge does not show as a line.
+    keep = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5)
+    alpha = np.clip(keep / SEAM, 0.0, 1.0)[..., None]
+    out = alpha * img.astype(np.float32) + (1.0 - alpha) * fill
+    result: RGB = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return result
+
+
+def _push_pull(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    sums, weights = [img * weight[..., None]], [weight]
+    while min(weights[-1].shape) > 4:
+        sums.append(cv2.pyrDown(sums[-1]))
+        weights.append(cv2.pyrDown(weights[-1]))
+    w = weights[-1][..., None]
+    mean = sums[-1].reshape(-1, 3).sum(0) / max(float(weights[-1].sum()), 1e-6)
+    est = np.where(w > 1e-6, sums[-1] / np.maximum(w, 1e-6), mean)
+    for s, wt in zip(sums[-2::-1], weights[-2::-1], strict=True):
+        up = cv2.pyrUp(est, dstsize=(wt.shape[1], wt.shape[0]))
+        w = wt[..., None]
+        here = s / np.maximum(w, 1e-6)
+        # Trust a level's own average only where it is well covered.
+        trust = np.clip(w * 2.0, 0.0, 1.0)
+        est = trust * here + (1.0 - trust) * up
+    filled: np.ndarray = est
+    return filled
 
 
 def card(rgb: RGB, face: Face, event: str, number: int) -> RGB:
