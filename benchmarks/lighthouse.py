@@ -8,7 +8,7 @@ page, and the join page's first-load bytes. ``--state DIR`` keeps the filled dat
 a later run with the same DIR skips the uploads (recomputes only).
 
     .venv/bin/python benchmarks/lighthouse.py [--data DIR] [--photos N] [--pages index,face]
-        [--state DIR] [--workers 3]
+        [--state DIR] [--workers 3] [--reports DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def seed(api: str, files: dict[str, bytes], count: int, workers: int) -> None:
         codes = list(pool.map(send, uploads(files, count)))
     stored = sum(c == 201 for c in codes)
     print(f"seeded {stored}/{count} photos in {time.perf_counter() - start:.0f} s", flush=True)
+    others = Counter(c for c in codes if c != 201)
+    if others:
+        print(f"  not stored, by status: {dict(others)}", flush=True)
 
 
 def recompute(api: str) -> str:
@@ -157,12 +161,19 @@ def main() -> int:
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--state", default=None, help="keep (and reuse) the data folder here")
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--reports", default=None, help="keep each page's Lighthouse JSON here")
     args = parser.parse_args()
     files = photos(sample_dir(args.data))
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(args.state) if args.state else Path(tmp) / "data"
         filled = (data / ".lighthouse-seeded").is_file()
-        settings = Settings(data_dir=data, admin_token=ADMIN, recompute_seconds=0, engine="dlib")
+        settings = Settings(
+            data_dir=data,
+            admin_token=ADMIN,
+            recompute_seconds=0,
+            engine="dlib",
+            rate_limit_per_minute=0,  # one client seeds the whole event
+        )
         ctx = build_context(settings)
         site = build_site(Path(tmp) / "site")
         try:
@@ -174,7 +185,9 @@ def main() -> int:
                 rows = []
                 for page in args.pages.split(","):
                     query = "?event=bench" + (f"&id={face}" if page == "face" else "")
-                    found = audit(f"{url}/{page}.html{query}", Path(tmp) / f"{page}.json")
+                    reports = Path(args.reports) if args.reports else Path(tmp)
+                    reports.mkdir(parents=True, exist_ok=True)
+                    found = audit(f"{url}/{page}.html{query}", reports / f"{page}.json")
                     rows.append((page, found))
                     print(f"{page:10} {found}", flush=True)
         finally:

@@ -13,6 +13,7 @@ from functions.errors import responses
 from functions.fragments import htmx, lang
 from huchu import events, sharing
 from huchu.config import DEFAULT_EVENT, EVENT_PATTERN, Settings
+from huchu.context import Context
 from huchu.game.standing import standing
 from huchu.schemas import EventInfo, EventSetup, Standing
 
@@ -66,8 +67,27 @@ async def face_card(
     lang_: Annotated[Literal["ko", "en"] | None, Query(alias="lang")] = None,
 ) -> Response:
     """A 1080x1350 share card: portrait, event, current average, rank, best look-alike."""
-    data = await blocking(sharing.card_png, ctx, face_id, lang_ or lang(request))  # type: ignore[arg-type]  # lang() answers ko or en
-    return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
+    return await _card(ctx, face_id, lang_ or lang(request), "png")  # type: ignore[arg-type]  # lang() answers ko or en
+
+
+@router.get(
+    "/api/faces/{face_id}/card.jpg",
+    response_class=Response,
+    responses={**responses(400, 404), 200: {"content": {"image/jpeg": {}}}},
+)
+async def face_card_jpeg(
+    face_id: str,
+    request: Request,
+    ctx: ContextDep,
+    lang_: Annotated[Literal["ko", "en"] | None, Query(alias="lang")] = None,
+) -> Response:
+    """The same share card as a JPEG of at most 200 KB: what the page's share button posts."""
+    return await _card(ctx, face_id, lang_ or lang(request), "jpeg")  # type: ignore[arg-type]  # lang() answers ko or en
+
+
+async def _card(ctx: Context, face_id: str, language: sharing.Lang, kind: str) -> Response:
+    data = await blocking(sharing.card, ctx, face_id, language, kind)
+    return Response(data, media_type=f"image/{kind}", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/faces/{face_id}/standing", response_model=Standing, responses=responses(400, 404))

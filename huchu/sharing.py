@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -19,24 +20,30 @@ Lang = Literal["ko", "en"]
 
 WORDS: dict[str, dict[str, str]] = {
     "ko": {
-        "headline": "우리의 평균과 {pct}% 닮았어요",
+        "headline": "다른 참가자 {pct}%보다 우리의 평균에 가까워요",
+        "first": "우리의 평균을 처음 만든 얼굴",
         "waiting": "곧 평균 얼굴이 나와요",
         "rank": "{people}명 중 {rank}위",
         "unranked": "첫 집계를 기다리는 중",
         "you": "나",
         "average": "우리의 평균 얼굴",
-        "lookalike": "가장 닮은 사람 {pct}%",
+        "average_female": "우리의 평균 여성",
+        "average_male": "우리의 평균 남성",
+        "lookalike": "가장 닮은 사람 · 닮음 {pct}%",
         "no_lookalike": "아직 닮은 사람이 없어요",
         "footer": "후추 · 우리를 닮은 얼굴",
     },
     "en": {
-        "headline": "{pct}% like our average",
+        "headline": "Closer to our average than {pct}% of the others",
+        "first": "The first face of our average",
         "waiting": "Our average face is coming soon",
         "rank": "Rank {rank} of {people}",
         "unranked": "Waiting for the first count",
         "you": "Me",
         "average": "Our average face",
-        "lookalike": "Best look-alike {pct}%",
+        "average_female": "Our average woman",
+        "average_male": "Our average man",
+        "lookalike": "Best look-alike · {pct}% alike",
         "no_lookalike": "No look-alike yet",
         "footer": "Huchu · the face that represents us",
     },
@@ -70,9 +77,7 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
     best = found.lookalikes[0] if found.lookalikes else None
     text = CardText(
         event=events.name(ctx, event),
-        headline=(
-            w["waiting"] if found.score is None else w["headline"].format(pct=_pct(found.score))
-        ),
+        headline=_headline(w, found.score, found.closer_than),
         rank=(
             w["unranked"]
             if found.rank is None
@@ -82,11 +87,19 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
         average=w["average"],
         lookalike=w["no_lookalike"]
         if best is None
-        else w["lookalike"].format(pct=_pct(best.score)),
+        else w["lookalike"].format(pct=best.resemblance),
         footer=w["footer"],
     )
     snap = current(ctx, event)
-    average = None if snap is None else snap.get("images", {}).get("all", {}).get("image")
+    images = {} if snap is None else snap.get("images", {})
+    # The face's own cohort as a person (its template portrait) where there is one; else
+    # the plain average of everyone.
+    gender = point.payload.get("gender")
+    average = images.get(gender, {}).get("portrait") if gender in ("female", "male") else None
+    if average is not None:
+        text = replace(text, average=w[f"average_{gender}"])
+    else:
+        average = images.get("all", {}).get("image")
     look = None
     if best is not None:
         look = catalog.face_point(ctx, best.face.face_id).payload.get("portrait_key")
@@ -94,11 +107,11 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
     return text, keys
 
 
-def card_png(ctx: Context, face_id: str, lang: Lang) -> bytes:
-    """The 1080x1350 share card of a face."""
+def card(ctx: Context, face_id: str, lang: Lang, kind: str = "png") -> bytes:
+    """The 1080x1350 share card of a face, as ``png`` or ``jpeg``."""
     text, keys = card_text(ctx, face_id, lang)
     portrait, average, look = (_get(ctx, keys[k]) for k in ("portrait", "average", "lookalike"))
-    return share_card(portrait, average, look, text)
+    return share_card(portrait, average, look, text, kind)
 
 
 def _get(ctx: Context, key: str | None) -> bytes | None:
@@ -110,5 +123,8 @@ def _get(ctx: Context, key: str | None) -> bytes | None:
         return None
 
 
-def _pct(score: float) -> int:
-    return max(0, min(100, round(score * 100)))
+def _headline(w: dict[str, str], score: float | None, closer: int | None) -> str:
+    """Closeness to the average as a standing in the event, never as a raw cosine."""
+    if score is None:
+        return w["waiting"]
+    return w["first"] if closer is None else w["headline"].format(pct=closer)

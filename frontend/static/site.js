@@ -79,11 +79,11 @@
   function shareCard(button) {
     var id = button.dataset.faceId;
     button.disabled = true;
-    fetch(api("/api/faces/" + id + "/card.png?lang=" + LANG)).then(function (r) {
+    fetch(api("/api/faces/" + id + "/card.jpg?lang=" + LANG)).then(function (r) {
       if (!r.ok) throw new Error(String(r.status));
       return r.blob();
     }).then(function (blob) {
-      var file = new File([blob], "huchu-" + id.slice(0, 8) + ".png", { type: "image/png" });
+      var file = new File([blob], "huchu-" + id.slice(0, 8) + ".jpg", { type: "image/jpeg" });
       if (navigator.canShare && navigator.canShare({ files: [file] })) {
         return navigator.share({ files: [file], title: TEXT.title }).catch(function () {});
       }

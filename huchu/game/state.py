@@ -233,13 +233,17 @@ def public(ctx: Context, snapshot: dict[str, Any] | None, event: str) -> Average
                 spread=c["spread"],
                 closest_face_id=c.get("closest_face_id"),
                 image_url=ctx.url(images.get(c["cohort"], {}).get("image")),
+                image_small_url=ctx.url(images.get(c["cohort"], {}).get("image_small")),
                 timeline_url=ctx.url(images.get(c["cohort"], {}).get("timeline")),
                 portrait_url=ctx.url(images.get(c["cohort"], {}).get("portrait")),
+                portrait_small_url=ctx.url(images.get(c["cohort"], {}).get("portrait_small")),
             )
             for c in snapshot["cohorts"]
         ],
         pair_image_url=ctx.url(images.get("pair", {}).get("image")),
+        pair_image_small_url=ctx.url(images.get("pair", {}).get("image_small")),
         pair_portrait_url=ctx.url(images.get("pair", {}).get("portrait")),
+        pair_portrait_small_url=ctx.url(images.get("pair", {}).get("portrait_small")),
         template_urls={k: ctx.url(v) for k, v in images.get("templates", {}).items()},
     )
 

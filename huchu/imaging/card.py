@@ -1,4 +1,9 @@
-"""The share card: a 1080x1350 PNG made to be posted (portrait, average, rank, look-alike)."""
+"""The share card: 1080x1350, made to be posted (portrait, average, rank, look-alike).
+
+PNG (the contract's ``card.png``, lossless) or JPEG (``card.jpg``, what the share button
+posts: at most ``JPEG_BUDGET`` bytes, a fifth of the PNG). Both carry the card's words:
+the PNG in its ``Description`` text chunk, the JPEG in its comment (UTF-8).
+"""
 
 from __future__ import annotations
 
@@ -77,10 +82,18 @@ def _centered(
     draw.text(((x0 + x1 - width) / 2, y), text, font=f, fill=fill)
 
 
+JPEG_QUALITY = 84
+JPEG_BUDGET = 200_000
+
+
 def share_card(
-    portrait: bytes | None, average: bytes | None, lookalike: bytes | None, text: CardText
+    portrait: bytes | None,
+    average: bytes | None,
+    lookalike: bytes | None,
+    text: CardText,
+    kind: str = "png",
 ) -> bytes:
-    """The card as PNG; its words also ride in the PNG's ``Description`` text chunk."""
+    """The card as ``kind`` (``png`` or ``jpeg``), its words inside the file too."""
     canvas = Image.new("RGB", (W, H), BG)
     draw = ImageDraw.Draw(canvas)
     draw.rectangle((0, 0, W, 14), fill=PINK)
@@ -98,8 +111,20 @@ def share_card(
     else:
         _centered(draw, 1060, text.lookalike, 40, INK)
     _centered(draw, 1260, text.footer, 34, MUTED)
-    info = PngInfo()
-    info.add_itxt("Description", "\n".join(text.lines()))
+    words = "\n".join(text.lines())
     buf = io.BytesIO()
-    canvas.save(buf, format="PNG", pnginfo=info, optimize=True)
+    if kind == "jpeg":
+        canvas.save(
+            buf,
+            format="JPEG",
+            quality=JPEG_QUALITY,
+            optimize=True,
+            progressive=True,
+            subsampling="4:2:0",
+            comment=words.encode("utf-8"),
+        )
+    else:
+        info = PngInfo()
+        info.add_itxt("Description", words)
+        canvas.save(buf, format="PNG", pnginfo=info, optimize=True)
     return buf.getvalue()

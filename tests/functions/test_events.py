@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import Image, ImageOps
 
 from functions.embedded import create_embedded_app
 from huchu.context import Context, assemble
@@ -173,7 +173,28 @@ def test_share_card_and_standing(
         img = Image.open(io.BytesIO(card.content))
         assert img.size == (1080, 1350)
         assert word in img.info["Description"]
-    assert client.get("/api/faces/0123456789abcdef0123456789abcdef/card.png").status_code == 404
+        # What the share button posts: the same card as a JPEG of at most 200 KB.
+        jpeg = client.get(f"/api/faces/{ids[0]}/card.jpg", params={"lang": lang})
+        assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg"
+        assert len(jpeg.content) <= 200_000 < len(card.content), len(jpeg.content)
+        small = Image.open(io.BytesIO(jpeg.content))
+        assert small.format == "JPEG" and small.size == (1080, 1350)
+        assert small.info["comment"].decode() == img.info["Description"]
+        drift = np.abs(np.asarray(small, float) - np.asarray(img.convert("RGB"), float))
+        assert drift.mean() < 3.0
+    # Both faces are men: the card shows the male cohort's template portrait.
+    averages = client.get("/api/averages", params={"event": "cards"}).json()
+    male = next(c for c in averages["cohorts"] if c["cohort"] == "male")
+    assert male["portrait_url"]
+    words = img.info["Description"]
+    assert "Our average man" in words
+    portrait = Image.open(io.BytesIO(client.get(male["portrait_url"]).content)).convert("RGB")
+    slot = np.asarray(ImageOps.fit(portrait, (420, 525), Image.Resampling.LANCZOS), float)
+    shown = np.asarray(img.convert("RGB"), float)[330 + 40 : 855 - 40, 570 + 40 : 990 - 40]
+    assert np.abs(shown - slot[40:-40, 40:-40]).mean() < 4.0
+    for kind in ("png", "jpg"):
+        missing = f"/api/faces/0123456789abcdef0123456789abcdef/card.{kind}"
+        assert client.get(missing).status_code == 404
 
 
 def test_portraits_carry_the_event_name(

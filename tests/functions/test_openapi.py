@@ -37,6 +37,7 @@ ERRORS = {
     ("PUT", "/api/events/{event}"): {400, 403},
     ("GET", "/api/events/{event}/qr.svg"): {400, 404},
     ("GET", "/api/faces/{face_id}/card.png"): {400, 404},
+    ("GET", "/api/faces/{face_id}/card.jpg"): {400, 404},
     ("GET", "/api/faces/{face_id}/standing"): {400, 404},
     ("GET", "/api/admin/faces/{face_id}/embedding"): {403, 404},
 }
@@ -80,10 +81,10 @@ def test_success_answers_are_named_models(schema: dict[str, Any]) -> None:
         answer = op["responses"][ok[0]]
         if ok[0] == "204":
             continue
-        if path.endswith((".svg", ".png")):  # pictures: their media type, not a model
-            assert set(answer["content"]) == {
-                "image/svg+xml" if path.endswith("svg") else "image/png"
-            }
+        media = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}
+        suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
+        if suffix in media:  # pictures: their media type, not a model
+            assert set(answer["content"]) == {media[suffix]}
             continue
         name = ref_name(answer.get("content", {}))
         assert name and name in schema["components"]["schemas"], (method, path, answer)

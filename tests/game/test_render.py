@@ -71,6 +71,40 @@ def test_rendered_average_is_closer_than_every_input(
         assert float(np.linalg.norm(rendered - mean)) < best_input, cohort["cohort"]
 
 
+def test_template_portraits_keep_the_averages_identity(
+    client: TestClient, ctx: Context, photos: dict[str, bytes], bundled_engine: FaceEngine
+) -> None:
+    """The shipped female, male and pair portraits, analysed again: each placed face is
+    closer to its cohort's mean than every real face of the cohort, and closer to that mean
+    than to the template's own face (the template's identity does not show through)."""
+    from huchu.game.render.version import SHIPPED
+
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    assert client.put("/api/events/tpl", json={"name": "Templates"}, headers=auth).is_success
+    for name in PEOPLE:
+        upload(client, photos[name], event="tpl")
+    body = recompute(client, "tpl")
+    snap = current(ctx, "tpl")
+    assert snap is not None
+    faces, _ = ctx.vectors.scroll(ctx.faces, {"event": "tpl"}, 100, vectors=True)
+    pictures = {c["cohort"]: c["portrait_url"] for c in body["cohorts"] if c["portrait_url"]}
+    assert set(pictures) == {"female", "male"} and body["pair_portrait_url"]
+    for cohort in ("female", "male"):
+        mean = np.asarray(next(c["mean"] for c in snap["cohorts"] if c["cohort"] == cohort))
+        mean = mean / np.linalg.norm(mean)
+        best_real = max(
+            float(np.asarray(f.vector) @ mean) for f in faces if f.payload["gender"] == cohort
+        )
+        for picture, template in ((pictures[cohort], cohort), (body["pair_portrait_url"], "pair")):
+            found = analyze_bytes(bundled_engine, fetch(client, picture)).faces
+            placed = max(float(f.embedding @ mean) for f in found)
+            assert placed > best_real, (cohort, template, placed, best_real)
+            own = analyze_bytes(bundled_engine, (SHIPPED / f"{template}.jpg").read_bytes()).faces
+            face = max(found, key=lambda f: float(f.embedding @ mean)).embedding
+            template_face = max(float(face @ o.embedding) for o in own)
+            assert placed > template_face, (cohort, template, placed, template_face)
+
+
 def test_versions_carry_pair_timeline_and_templates(
     client: TestClient, ctx: Context, photos: dict[str, bytes]
 ) -> None:

@@ -115,10 +115,12 @@ def test_whole_journey(
     with page.expect_download() as download:
         page.click(".standing-body .share-card")
     data = Path(download.value.path()).read_bytes()
-    (ARTIFACTS / f"{tag}-card.png").write_bytes(data)
+    (ARTIFACTS / f"{tag}-card.jpg").write_bytes(data)
+    assert download.value.suggested_filename.endswith(".jpg")
     card = Image.open(io.BytesIO(data))
-    assert card.size == (1080, 1350)
-    assert not wrong_language(card.info["Description"].replace(NAMES[lang], ""), lang)
+    assert card.format == "JPEG" and card.size == (1080, 1350) and len(data) <= 200_000
+    words = card.info["comment"].decode()
+    assert not wrong_language(words.replace(NAMES[lang], ""), lang)
 
     # Browse: the face, its look-alikes, the graph when scrolled to; the averages; everyone.
     page.click(".standing-body a[href^='face.html']")

@@ -76,10 +76,7 @@ def render_version(
                     swapped[cohort] = _swap_onto_closest(ctx, event, cohort, state, swapper)
         drawn = draw(morph, frames, swapped)
         for job in jobs:  # the swap goes onto the same templates
-            drawn.files[f"templates/{job.name}.jpg"] = (
-                encode_jpeg(_swap_onto(job, swapper, state), 90),
-                "image/jpeg",
-            )
+            _jpegs(drawn.files, f"templates/{job.name}", _swap_onto(job, swapper, state))
     keys: dict[str, dict[str, str]] = {}
     for name, (data, content_type) in drawn.files.items():
         ctx.objects.put(f"{base}/{name}", data, content_type)
@@ -87,10 +84,11 @@ def render_version(
         if f"{cohort}.jpg" in drawn.files:
             keys[cohort] = {
                 "image": f"{base}/{cohort}.jpg",
+                "image_small": f"{base}/{cohort}{SMALL}.jpg",
                 "timeline": f"{base}/{cohort}-timeline.webp",
             }
     if "pair.jpg" in drawn.files:
-        keys["pair"] = {"image": f"{base}/pair.jpg"}
+        keys["pair"] = {"image": f"{base}/pair.jpg", "image_small": f"{base}/pair{SMALL}.jpg"}
     for job in jobs:
         if f"templates/{job.name}.jpg" not in drawn.files:
             continue
@@ -99,6 +97,7 @@ def render_version(
         own = job.name if job.name in PORTRAITS else PAIR if job.name == PAIR else None
         if own is not None and (own == PAIR or own in keys):
             keys.setdefault(own, {})["portrait"] = key
+            keys[own]["portrait_small"] = f"{base}/templates/{job.name}{SMALL}.jpg"
     return keys
 
 
@@ -141,12 +140,12 @@ def draw(
             continue
         shown = present(image, acc.shape / acc.count if acc.count > 0 else None)
         presented[cohort] = shown
-        files[f"{cohort}.jpg"] = (encode_jpeg(shown, 90), "image/jpeg")
+        _jpegs(files, cohort, shown)
         earlier = [f for f in map(_decoded, frames.get(cohort, [])) if f is not None]
         files[f"{cohort}-timeline.webp"] = (timeline_webp([*earlier, shown]), "image/webp")
     if presented.get("female") is not None or presented.get("male") is not None:
         pair = pair_image(presented.get("female"), presented.get("male"))
-        files["pair.jpg"] = (encode_jpeg(pair, 90), "image/jpeg")
+        _jpegs(files, "pair", pair)
     for job in templates or []:
         out = job.rgb
         for face, cohort in job.faces:
@@ -159,8 +158,22 @@ def draw(
             except ValueError as exc:
                 log.warning("template %s: a face skipped: %s", job.name, exc)
         if out is not job.rgb:
-            files[f"templates/{job.name}.jpg"] = (encode_jpeg(out, 90), "image/jpeg")
+            _jpegs(files, f"templates/{job.name}", out)
     return Drawn(files, renders)
+
+
+# Every picture people see is stored twice: full size (the big screen, a download) and at
+# half size (what a phone loads: the pages pick it through srcset).
+SMALL = "-small"
+QUALITY, SMALL_QUALITY = 90, 82
+
+
+def _jpegs(files: dict[str, tuple[bytes, str]], name: str, rgb: RGB) -> None:
+    """``name``.jpg and ``name``-small.jpg (half the width and height) into ``files``."""
+    files[f"{name}.jpg"] = (encode_jpeg(rgb, QUALITY), "image/jpeg")
+    h, w = rgb.shape[:2]
+    half = Image.fromarray(rgb).reduce(2) if min(h, w) >= 2 else Image.fromarray(rgb)
+    files[f"{name}{SMALL}.jpg"] = (encode_jpeg(np.asarray(half), SMALL_QUALITY), "image/jpeg")
 
 
 def _swap_onto_closest(
