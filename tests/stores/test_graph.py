@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,25 @@ def test_families_without_any_link(falkor: FalkorGraph, gname: str) -> None:
     assert falkor.refresh_families(gname) == 2
     fam = falkor.family(gname, "x", 10)
     assert fam is not None and fam.members == []
+
+
+def test_family_labels_name_no_face(falkor: FalkorGraph, gname: str) -> None:
+    """A family is labelled at random on arrival, by the database's community number after
+    a refresh: never by a member's id (which would outlive the member's delete)."""
+    _two_cliques(falkor, gname)  # labelled as the faces arrive
+    labels = {n["family"] for n in falkor.export(gname).nodes}
+    assert all(re.fullmatch(r"f[0-9a-f]{16}", label) for label in labels), labels
+    falkor.refresh_families(gname)
+    labels = {n["family"] for n in falkor.export(gname).nodes}
+    assert len(labels) == 3 and all(re.fullmatch(r"f[0-9]+", label) for label in labels), labels
+    lone = f"{gname}:lone"
+    try:
+        falkor.add_faces(lone, [GraphFace("x", "p-x"), GraphFace("y", "p-y")])
+        falkor.refresh_families(lone)  # no link at all
+        labels = {n["family"] for n in falkor.export(lone).nodes}
+        assert len(labels) == 2 and all(re.fullmatch(r"f[0-9]+", label) for label in labels)
+    finally:
+        falkor.drop(lone)
 
 
 def test_new_face_joins_its_closest_family(falkor: FalkorGraph, gname: str) -> None:
