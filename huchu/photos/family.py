@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from huchu.context import Context
-from huchu.errors import NoPath, NotFound, Unavailable
+from huchu.errors import NoPath, NotFound
 from huchu.photos import graph_owed
 from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
