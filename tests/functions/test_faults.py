@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from functions.wiring import build_context
 from huchu.config import Settings
-from huchu.context import build_context
 from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from tests.functions.conftest import ADMIN
 from tests.functions.test_shutdown import alive, descendants

@@ -87,7 +87,7 @@ def test_delete_leaves_no_trace_in_the_embedded_databases(
 ) -> None:
     """The same, on what `huchu serve` runs: a Qdrant Edge shard and its own FalkorDB."""
     from functions.embedded import create_embedded_app
-    from huchu.context import build_context
+    from functions.wiring import build_context
     from huchu.stores.edge import EdgeStore
     from tests.functions.conftest import make_settings
 
@@ -122,7 +122,7 @@ def test_a_delete_that_races_a_recompute_leaves_no_trace_in_the_graph(
     and unlinked, its files and vector not yet gone): no node, link or label of the face
     is left, in any answer or in FalkorDB's files."""
     from functions.embedded import create_embedded_app
-    from huchu.context import build_context
+    from functions.wiring import build_context
     from huchu.photos import family
     from tests.functions.conftest import make_settings
 
