@@ -447,3 +447,61 @@ def test_a_graph_server_stopped_and_started_again(tmp_path: Path, photos: dict[s
         f"acknowledged, 0 lost; upload accepted {outage.upload_back_s:.2f} s after the stop, "
         f"family 200 {outage.family_back_s:.2f} s after; during: {outage.during}; {state}"
     )
+
+
+def spawned(server: Server) -> set[int]:
+    """The server's multiprocessing children (analysis workers, the offload process),
+    without the resource tracker."""
+    found = set()
+    for pid in descendants(server.process.pid):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and alive(pid):
+            found.add(pid)
+    return found
+
+
+@pytest.mark.slow
+def test_kill_9_of_an_analysis_worker_and_of_the_offload_process(
+    tmp_path: Path, photos: dict[str, bytes]
+) -> None:
+    """The analysis pool and the recompute's offload process, each killed: the request
+    that used them answers 503 at worst, the next ones are served by fresh processes,
+    and the killed ones are reaped."""
+    data, tally = tmp_path / "data", Tally()
+    with serving(data) as server:
+        assert post_photo(server.url, "obama.jpg", photos["obama.jpg"], tally) is not None
+        workers = spawned(server)
+        assert workers, "no analysis worker"
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        codes = []
+        for name in PHOTOS[1:4]:
+            r = post_photo(server.url, name, photos[name], tally)
+            codes.append(r.status_code if r is not None else 0)
+        assert codes[-1] == 201 and set(codes) <= {201, 503}, codes
+        assert until(lambda: not alive(victim), 10) is not None, "the killed worker is a zombie"
+        assert len(spawned(server) - workers) >= 1  # a fresh pool
+        analysis = spawned(server)
+
+        pool = cf.ThreadPoolExecutor(1)
+        first = pool.submit(
+            httpx.post, f"{server.url}/api/averages/recompute", headers=AUTH, timeout=300
+        )
+        assert until(lambda: len(spawned(server) - analysis) == 1, 60, 0.02) is not None
+        (aside,) = spawned(server) - analysis
+        os.kill(aside, signal.SIGKILL)
+        answer = first.result()
+        pool.shutdown()
+        assert answer.status_code in (200, 503), answer.text
+        assert until(lambda: not alive(aside), 10) is not None, "the offload process is a zombie"
+        assert averages_count(server.url) == consistent_live(server.url)  # a fresh one drew it
+        assert aside not in spawned(server)
+    state = consistent(data)
+    print(
+        f"\nworker kill -9: uploads after it {codes}; offload kill -9: recompute "
+        f"{answer.status_code}, the next 200; {len(tally.acknowledged)} acknowledged, "
+        f"0 lost, {state}"
+    )
