@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, photos, sample_dir
 from frontend.build import build_site
 from functions.embedded import create_embedded_app
+from functions.wiring import build_context
 from huchu.config import Settings
-from huchu.context import build_context
 from tests.servers import serving
 
 LIGHTHOUSE = ROOT / "frontend" / "node_modules" / "lighthouse" / "cli" / "index.js"

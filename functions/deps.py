@@ -12,8 +12,9 @@ import anyio.to_thread
 from fastapi import Depends, File, Form, Header, Query, Request, UploadFile
 
 from functions.ratelimit import RateLimiter, client_address
+from functions.wiring import build_context
 from huchu.config import EVENT_PATTERN, MAX_PAGE, Settings
-from huchu.context import Context, build_context
+from huchu.context import Context
 from huchu.errors import Forbidden
 from huchu.photos import owner as owners
 

@@ -39,14 +39,17 @@ def ops_router() -> APIRouter:
 
     @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
     async def readyz(ctx: ContextDep) -> Response:
-        """Stores, inference and the data volume, checked afresh on every call."""
+        """Stores, the graph, inference and the data volume, checked afresh on every call;
+        ``serving`` stays true while only the look-alike graph is away."""
         checks = await blocking(diagnose, ctx)
         missing = [f"{c.name}: {c.detail}" for c in checks if not c.ok]
+        serving = all(c.ok or c.name == "graph" for c in checks)
         ready = Readiness(
             status="unavailable" if missing else "ready",
             checks={c.name: c.detail for c in checks},
             missing=missing,
             error=error_body("unavailable", "; ".join(missing))["error"] if missing else None,
+            serving=serving,
         )
         return JSONResponse(ready.model_dump(mode="json"), status_code=503 if missing else 200)
 

@@ -87,33 +87,3 @@ class Context:
             if self.graph_store is not None:
                 self.graph_store.close()  # stops the embedded FalkorDB this process started
                 self.graph_store = None
-
-
-def assemble(
-    settings: Settings,
-    objects: ObjectStore,
-    vectors: VectorStore,
-    inference: Inference,
-    graph: GraphStore | None = None,
-) -> Context:
-    """A context from its parts, with the game and the look-alike graph wired to deletes;
-    without ``graph``, the settings' graph database is reached on first use."""
-    from huchu.game.erase import GameEraser
-    from huchu.photos.family import GraphEraser
-
-    watchers: list[DeleteWatcher] = [GameEraser(), GraphEraser()]
-    return Context(settings, objects, vectors, inference, faces_deleted=watchers, graph_store=graph)
-
-
-def build_context(settings: Settings, workers: int = 1) -> Context:
-    """Stores and inference from settings (nothing heavy starts before first use)."""
-    from huchu.inference.factory import build_inference
-    from huchu.stores.factory import build_object_store, build_vector_store
-
-    settings.check_production()
-    return assemble(
-        settings,
-        build_object_store(settings),
-        build_vector_store(settings),
-        build_inference(settings, workers=workers),
-    )

@@ -343,6 +343,11 @@ class Readiness(Model):
     checks: dict[str, str]
     missing: list[str] = Field(default_factory=list)
     error: ErrorDetail | None = None
+    serving: bool = Field(
+        True,
+        description="Uploads, deletes and every read but the look-alike graph's still work: "
+        "true when nothing but the graph is missing (keep the instance in rotation)",
+    )
 
 
 class AnalyzedFace(Model):

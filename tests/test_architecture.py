@@ -41,6 +41,7 @@ def test_import_contracts_hold() -> None:
         ("serve/batching.py", "import functions.photos", "Imports flow downward"),
         ("huchu/inference/wire.py", "import huchu.photos.catalog", "knows no use case"),
         ("huchu/stores/ids.py", "from huchu.game import state", "building blocks"),
+        ("huchu/context.py", "from huchu.game import erase", "context is wired at the edge"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

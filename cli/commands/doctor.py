@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from functions.wiring import build_context
 from huchu.config import Settings
-from huchu.context import build_context
 from huchu.engines.factory import resolve_engine_name
 from huchu.health import diagnose
 

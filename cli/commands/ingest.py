@@ -17,7 +17,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from huchu.context import build_context
+    from functions.wiring import build_context
     from huchu.photos import owner as owners
     from huchu.photos import validate
     from huchu.photos.upload import UploadRequest, upload_photo

@@ -8,7 +8,7 @@ from huchu.config import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from huchu.context import build_context
+    from functions.wiring import build_context
     from huchu.game import recompute as game
     from huchu.photos import validate
 

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from functions import server
     from functions.embedded import create_embedded_app
-    from huchu.context import build_context
+    from functions.wiring import build_context
 
     workers = args.workers or min(os.cpu_count() or 1, 4)
     ctx = build_context(settings, workers=workers)

@@ -10,6 +10,7 @@ from typing import Any
 
 from huchu.context import Context
 from huchu.errors import NoPath, NotFound
+from huchu.photos import graph_owed
 from huchu.photos.catalog import visible
 from huchu.photos.records import face_model
 from huchu.resemblance import resemblance
@@ -45,7 +46,10 @@ class GraphEraser:
     def before(
         self, ctx: Context, payloads: list[dict[str, Any]], vectors: list[list[float]]
     ) -> bool:
-        unlink(ctx, payloads)
+        try:
+            unlink(ctx, payloads)
+        except Exception as exc:  # the delete goes on; the graph catches up on next use
+            graph_owed.owe(ctx, {str(p["event"]) for p in payloads}, exc)
         # Undoable: if the delete stops and the photo stays, the next recompute links its
         # faces again (``refresh`` fills what the graph lacks).
         return False
@@ -60,6 +64,7 @@ class GraphEraser:
 def refresh(ctx: Context, event: str) -> int:
     """At each recompute: every face of the event in the graph, families recomputed."""
     threshold = ctx.info.thresholds.lookalike
+    graph_owed.settle(ctx, event)
     return lookalikes.refresh(ctx.vectors, ctx.graph, ctx.faces, event, threshold)
 
 
@@ -78,6 +83,7 @@ def _faces(ctx: Context, ids: list[str]) -> list[Face]:
 
 def family(ctx: Context, face_id: str, limit: int) -> Family:
     p = _face(ctx, face_id)
+    graph_owed.settle(ctx, p.payload["event"])
     name = graph_name(ctx.faces, p.payload["event"])
     fam = ctx.graph.family(name, face_id, limit)
     if fam is None:  # stored before the graph existed: link it now
@@ -92,6 +98,7 @@ def path(ctx: Context, a: str, b: str) -> FacePath:
     pa, pb = _face(ctx, a), _face(ctx, b)
     if pa.payload["event"] != pb.payload["event"]:
         raise NoPath("the two faces belong to different events")
+    graph_owed.settle(ctx, pa.payload["event"])
     chain = ctx.graph.path(graph_name(ctx.faces, pa.payload["event"]), a, b)
     if chain is None:
         raise NoPath("no chain of look-alikes joins these two faces")
@@ -107,6 +114,7 @@ def face_graph(ctx: Context, face_id: str, min_score: float | None, limit: int) 
     """The face, its strongest links above ``min_score`` and the links among them."""
     threshold = ctx.info.thresholds.lookalike if min_score is None else min_score
     p = _face(ctx, face_id)
+    graph_owed.settle(ctx, p.payload["event"])
     sub = ctx.graph.neighbourhood(
         graph_name(ctx.faces, p.payload["event"]), face_id, threshold, limit
     )
@@ -116,6 +124,7 @@ def face_graph(ctx: Context, face_id: str, min_score: float | None, limit: int) 
 
 def event_graph(ctx: Context, event: str) -> EventGraph:
     """Every face of the event and every link, with the families as clusters."""
+    graph_owed.settle(ctx, event)
     sub = ctx.graph.export(graph_name(ctx.faces, event))
     if not sub.nodes:
         raise NotFound("no face in this event's graph yet")

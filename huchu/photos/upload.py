@@ -13,7 +13,7 @@ from huchu.context import Context
 from huchu.errors import HuchuError, NoFace, Unavailable
 from huchu.health import room
 from huchu.imaging.render import Rendered, RenderSpec
-from huchu.photos import family
+from huchu.photos import family, graph_owed
 from huchu.photos import owner as owners
 from huchu.photos.records import now, photo_model
 from huchu.schemas import UploadedPhoto
@@ -148,7 +148,6 @@ def _commit(ctx: Context, plan: Plan) -> None:
         vectors_written = True
         ctx.vectors.upsert(faces, plan.faces)
         ctx.vectors.upsert(ctx.photos, [plan.photo])
-        family.link(ctx, plan.faces)  # the look-alike graph: links to the nearest faces
     except Exception as exc:
         _undo(ctx, written, plan if vectors_written else None)
         if isinstance(exc, Unavailable):
@@ -157,6 +156,10 @@ def _commit(ctx: Context, plan: Plan) -> None:
             raise Unavailable(exc.message) from exc
         log.exception("upload failed; rolled back")
         raise Unavailable("storage failed; nothing was stored") from exc
+    try:
+        family.link(ctx, plan.faces)  # the look-alike graph: links to the nearest faces
+    except Exception as exc:  # derived data: the upload stands, the graph catches up later
+        graph_owed.owe(ctx, {str(p.payload["event"]) for p in plan.faces}, exc)
 
 
 def _undo(ctx: Context, keys: list[str], plan: Plan | None) -> None:

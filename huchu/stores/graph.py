@@ -8,6 +8,7 @@ and the community algorithms see it from both ends.
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,11 @@ class Subgraph:
     edges: list[dict[str, Any]] = field(default_factory=list)
 
 
+def new_family() -> str:
+    """A fresh family label: random, so that it names no face."""
+    return "f" + secrets.token_hex(8)
+
+
 def graph_name(collection: str, event: str) -> str:
     """One graph per engine collection and event: algorithms run on one event only."""
     return f"huchu:{collection}:{event}"
@@ -66,6 +72,7 @@ class GraphStore(Protocol):
     def neighbourhood(self, graph: str, face_id: str, min_score: float, limit: int) -> Subgraph: ...
     def export(self, graph: str, limit: int | None = None) -> Subgraph: ...
     def has(self, graph: str, ids: Sequence[str]) -> set[str]: ...
+    def node_ids(self, graph: str, after: str, limit: int) -> list[str]: ...
     def size(self, graph: str) -> int: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
@@ -135,7 +142,9 @@ class FalkorGraph:
             for f in faces
         ]
         links = [[f.id, to, float(s)] for f in faces for to, s in f.links if to != f.id]
-        ids = [f.id for f in faces]
+        # A face with no linked family starts its own, under a label that is no face id
+        # (a family named after a member would show that member's id after its delete).
+        fresh = [[f.id, new_family()] for f in faces]
 
         def write(g: Any) -> None:
             g.query(
@@ -152,12 +161,12 @@ class FalkorGraph:
                     {"links": links},
                 )
             g.query(
-                "UNWIND $ids AS i MATCH (n:Face {id: i}) WHERE n.family IS NULL "
+                "UNWIND $fresh AS i MATCH (n:Face {id: i[0]}) WHERE n.family IS NULL "
                 "OPTIONAL MATCH (n)-[r:LOOKS_LIKE]->(m:Face) WHERE m.family IS NOT NULL "
-                "WITH n, m, r ORDER BY r.score DESC "
-                "WITH n, collect(m.family) AS fams "
-                "SET n.family = coalesce(fams[0], 'f:' + n.id)",
-                {"ids": ids},
+                "WITH n, i, m, r ORDER BY r.score DESC "
+                "WITH n, i, collect(m.family) AS fams "
+                "SET n.family = coalesce(fams[0], i[1])",
+                {"fresh": fresh},
             )
 
         self._run(graph, write)
@@ -197,7 +206,7 @@ class FalkorGraph:
         def run(g: Any) -> int:
             kinds = {row[0] for row in g.ro_query("CALL db.relationshipTypes()").result_set}
             if "LOOKS_LIKE" not in kinds:  # no link yet (the algorithm refuses unknown types)
-                res = g.query("MATCH (n:Face) SET n.family = 'f:' + n.id RETURN count(n)")
+                res = g.query("MATCH (n:Face) SET n.family = 'f' + toString(id(n)) RETURN count(n)")
             else:
                 res = g.query(
                     "CALL algo.labelPropagation({nodeLabels: ['Face'], relationshipTypes: "
@@ -265,6 +274,17 @@ class FalkorGraph:
             ),
         )
         return {row[0] for row in res.result_set}
+
+    def node_ids(self, graph: str, after: str, limit: int) -> list[str]:
+        """The graph's face ids in order, ``limit`` at a time from after ``after``."""
+        res = self._run(
+            graph,
+            lambda g: g.ro_query(
+                "MATCH (n:Face) WHERE n.id > $after RETURN n.id ORDER BY n.id LIMIT $limit",
+                {"after": after, "limit": limit},
+            ),
+        )
+        return [str(row[0]) for row in res.result_set]
 
     def size(self, graph: str) -> int:
         """How many faces the graph holds."""

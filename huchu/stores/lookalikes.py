@@ -59,6 +59,11 @@ def unlink_faces(graph: GraphStore, collection: str, payloads: Sequence[dict[str
     return sum(graph.remove_faces(graph_name(collection, ev), ids) for ev, ids in by_event.items())
 
 
+def _live(points: Sequence[Point]) -> set[str]:
+    """Faces that exist and are not being deleted."""
+    return {p.id for p in points if not p.payload.get("deleting")}
+
+
 def backfill(
     vectors: VectorStore,
     graph: GraphStore,
@@ -66,24 +71,47 @@ def backfill(
     event: str,
     threshold: float,
     k: int = K,
+    full: bool = False,
 ) -> int:
-    """Link every face of the event the graph lacks (faces stored before the graph
-    existed, or while it was down); returns how many were added."""
+    """Reconcile the event's graph with the vector store, both ways: link every live face
+    the graph lacks (faces stored before the graph existed, or while it was down), and
+    remove every node whose face is gone or being deleted. Returns how many faces were
+    added. Without ``full``, equal counts mean nothing to do (the usual case: no scan)."""
     name = graph_name(collection, event)
-    if graph.size(name) == vectors.count(collection, {"event": event}):
-        return 0  # the usual case: two counts, no scan
+    if not full and graph.size(name) == vectors.count(collection, {"event": event}):
+        return 0
     added = 0
     cursor = None
     while True:
         page, cursor = vectors.scroll(collection, {"event": event}, PAGE, cursor)
+        live = _live(page)
         known = graph.has(name, [p.id for p in page])
-        missing = [p.id for p in page if p.id not in known]
+        dying = [p.id for p in page if p.id in known and p.id not in live]
+        if dying:  # their delete unlinks them too; either may come first
+            graph.remove_faces(name, dying)
+        missing = [p.id for p in page if p.id in live and p.id not in known]
         if missing:
-            full = vectors.retrieve(collection, missing, vectors=True)
-            link_faces(vectors, graph, collection, full, threshold, k)
-            added += len(missing)
+            points = vectors.retrieve(collection, missing, vectors=True)
+            alive = _live(points)
+            link_faces(
+                vectors, graph, collection, [p for p in points if p.id in alive], threshold, k
+            )
+            # A delete that began after the scroll above may have unlinked a face before
+            # it was linked here: look again, now that the links are written.
+            again = _live(vectors.retrieve(collection, missing))
+            raced = [i for i in missing if i not in again]
+            if raced:
+                graph.remove_faces(name, raced)
+            added += len(missing) - len(raced)
         if cursor is None:
-            return added
+            break
+    after = ""
+    while ids := graph.node_ids(name, after, PAGE):
+        gone = [i for i in ids if i not in _live(vectors.retrieve(collection, ids))]
+        if gone:  # the face went while the graph was away, or a delete raced a link
+            graph.remove_faces(name, gone)
+        after = ids[-1]
+    return added
 
 
 def refresh(

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -47,6 +48,54 @@ def test_serve_starts_and_stops_the_graph(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert not pid_alive(server)
     assert not (data / "graph" / "url").exists()
+
+
+def test_serve_starts_its_graph_again_after_kill_9(tmp_path: Path) -> None:
+    """The embedded FalkorDB killed under a running ``huchu serve``: reaped (no zombie),
+    started again on the same files, named healthy by /readyz again; SIGTERM still ends
+    the server and the new FalkorDB."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--data-dir",
+         str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HUCHU_ENGINE": "dlib", "HUCHU_RECOMPUTE_SECONDS": "0"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/readyz"
+    second = None
+    try:
+        assert _until(lambda: _ready(url), 120), "huchu serve did not become ready"
+        first = _graph_pid(proc.pid)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert _until(lambda: _graph_pid(proc.pid) not in (None, first), 30)
+        second = _graph_pid(proc.pid)
+        assert not Path(f"/proc/{first}").exists(), "the killed FalkorDB is a zombie"
+        assert _until(lambda: _ready(url), 30), "the graph did not come back"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "starting it again" in out
+    assert second is not None and not pid_alive(second)
+
+
+def _until(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _graph_pid(parent: int) -> int | None:

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.embedded import create_embedded_app
+from functions.wiring import assemble
 from huchu.analysis import EngineSpec
 from huchu.config import Settings
-from huchu.context import Context, assemble
+from huchu.context import Context
 from huchu.engines.base import FaceEngine
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store, s3_client

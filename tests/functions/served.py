@@ -12,7 +12,8 @@ import httpx
 from fastapi import FastAPI
 
 from functions.embedded import create_embedded_app
-from huchu.context import Context, assemble
+from functions.wiring import assemble
+from huchu.context import Context
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store
 from huchu.stores.vectors import QdrantStore

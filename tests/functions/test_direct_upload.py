@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.embedded import create_embedded_app
-from huchu.context import Context, assemble
+from functions.wiring import assemble
+from huchu.context import Context
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store, s3_client
 from huchu.stores.vectors import QdrantStore

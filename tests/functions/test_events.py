@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageOps
 
 from functions.embedded import create_embedded_app
-from huchu.context import Context, assemble
+from functions.wiring import assemble
+from huchu.context import Context
 from huchu.game import state
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store

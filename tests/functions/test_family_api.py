@@ -77,3 +77,25 @@ def test_family_path_and_delete(client: TestClient, ctx: Context, photos: dict[s
     assert obama2 not in {n["id"] for n in event["nodes"]}
     assert all(obama2 not in (e["source"], e["target"]) for e in event["edges"])
     assert client.get(f"/api/faces/{obama}/path/{obama3}").status_code == 200
+
+
+def test_no_answer_names_a_deleted_face(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    """Families are labelled by no member: right after a delete (no recompute in between)
+    the other faces' answers carry no id of the deleted face."""
+    ids = _main_faces(client, photos, ("obama.jpg", "obama2.jpg", "obama3.jpg"))
+    first = ids["obama.jpg"]
+    for other in ("obama2.jpg", "obama3.jpg"):  # joined the first face's family on upload
+        fam = client.get(f"/api/faces/{ids[other]['face']}/family").json()
+        assert first["face"] in {f["face_id"] for f in fam["items"]}
+    gone = client.delete(f"/api/photos/{first['photo']}", headers={"X-Huchu-Owner": first["owner"]})
+    assert gone.status_code == 204
+    for other in ("obama2.jpg", "obama3.jpg"):
+        face = ids[other]["face"]
+        for route in ("family", "graph", f"path/{ids['obama3.jpg']['face']}"):
+            r = client.get(f"/api/faces/{face}/{route}")
+            assert r.status_code == 200, (route, r.text)
+            assert first["face"] not in r.text and first["photo"] not in r.text, route
+    event = client.get("/api/graph")
+    assert first["face"] not in event.text and first["photo"] not in event.text

@@ -45,8 +45,8 @@ ERRORS = {
 
 @pytest.fixture(scope="module")
 def schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from functions.wiring import build_context
     from huchu.config import Settings
-    from huchu.context import build_context
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("openapi"), engine="dlib")
     ctx = build_context(settings)

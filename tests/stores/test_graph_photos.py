@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 from huchu.analysis import analyze_bytes
 from huchu.engines.base import FaceEngine
 from huchu.stores.edge import EdgeStore
-from huchu.stores.graph import FalkorGraph, graph_name
+from huchu.stores.graph import FalkorGraph, GraphFace, graph_name
 from huchu.stores.ids import new_id
 from huchu.stores.lookalikes import link_faces, refresh, unlink_faces
 from huchu.stores.vectors import Point
@@ -158,3 +158,54 @@ def test_celebrities_land_in_their_families(
     finally:
         falkor.drop(graph_name(FACES, "celebrities"))
         vectors.close()
+
+
+def _event(ev: Event) -> str:
+    return ev.name.rsplit(":", 1)[1]
+
+
+def _mark_deleting(ev: Event, face: str) -> dict[str, object]:
+    """What a delete does first: the face marked ``deleting``, then unlinked."""
+    p = ev.vectors.retrieve(FACES, [face], vectors=True)[0]
+    ev.vectors.upsert(FACES, [Point(p.id, {**p.payload, "deleting": True}, p.vector or [])])
+    return p.payload
+
+
+def test_backfill_skips_a_face_being_deleted(registry_event: Event) -> None:
+    ev = registry_event
+    gone = ev.ids["obama2.jpg"]
+    unlink_faces(ev.graph, FACES, [_mark_deleting(ev, gone)])
+    refresh(ev.vectors, ev.graph, FACES, _event(ev), ev.threshold)  # the delete is in flight
+    assert ev.graph.has(ev.name, [gone]) == set()
+
+
+def test_backfill_removes_nodes_whose_face_is_gone(registry_event: Event) -> None:
+    ev = registry_event
+    gone = ev.ids["obama2.jpg"]
+    ev.vectors.delete(FACES, [gone])  # the graph was away when the face was deleted
+    refresh(ev.vectors, ev.graph, FACES, _event(ev), ev.threshold)
+    assert ev.graph.has(ev.name, [gone]) == set()
+    assert ev.graph.size(ev.name) == ev.vectors.count(FACES, {})
+    assert all(gone not in (e["source"], e["target"]) for e in ev.graph.export(ev.name).edges)
+
+
+def test_a_delete_that_starts_while_backfill_links_leaves_no_node(
+    registry_event: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backfill read the face while it was whole; its delete begins (mark, unlink) just
+    before backfill writes the links: backfill looks again and takes it out."""
+    ev = registry_event
+    gone = ev.ids["obama2.jpg"]
+    ev.graph.remove_faces(ev.name, [gone])  # a face the graph missed
+    real = ev.graph.add_faces
+
+    def add_faces(graph: str, faces: Sequence[GraphFace]) -> None:
+        if any(f.id == gone for f in faces):
+            unlink_faces(ev.graph, FACES, [_mark_deleting(ev, gone)])
+        real(graph, faces)
+
+    monkeypatch.setattr(ev.graph, "add_faces", add_faces)
+    refresh(ev.vectors, ev.graph, FACES, _event(ev), ev.threshold)
+    assert ev.graph.has(ev.name, [gone]) == set()
+    ev.vectors.delete(FACES, [gone])  # the delete finishes
+    assert ev.graph.size(ev.name) == ev.vectors.count(FACES, {})

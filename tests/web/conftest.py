@@ -15,7 +15,8 @@ import pytest
 
 from frontend.build import build_site
 from functions.embedded import create_embedded_app
-from huchu.context import Context, assemble
+from functions.wiring import assemble
+from huchu.context import Context
 from huchu.inference.local import LocalInference
 from huchu.stores.factory import build_object_store
 from huchu.stores.falkordb_server import EmbeddedFalkorDB
