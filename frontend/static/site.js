@@ -49,7 +49,7 @@
     var tab = e.target.closest && e.target.closest(".tabs button");
     if (tab) tab.parentNode.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === tab)); });
   });
-  document.body.addEventListener("toggle", function (e) { if (e.target.matches && e.target.matches("details.timeline")) playTimeline(e.target); }, true);
+  document.body.addEventListener("toggle", function (e) { if (e.target.matches && e.target.matches("details[data-src]")) openDetails(e.target); }, true);
 
   function decorate(root) {
     // Links keep the event; the other language keeps the whole address (id and event).
@@ -67,11 +67,11 @@
       var d = new Date(t.getAttribute("datetime"));
       if (!isNaN(d)) t.textContent = fmt.format(d);
     });
-    if (body.dataset.page === "screen") root.querySelectorAll("details.timeline").forEach(function (d) { d.open = true; playTimeline(d); });
+    if (body.dataset.page === "screen") root.querySelectorAll("details.timeline").forEach(function (d) { d.open = true; openDetails(d); });
   }
 
-  // Timelines are fetched only when someone opens them.
-  function playTimeline(details) {
+  // Timelines and a face's original photo are fetched only when someone opens them.
+  function openDetails(details) {
     var img = details.querySelector("img");
     if (details.open && img && !img.getAttribute("src")) img.src = details.dataset.src;
   }

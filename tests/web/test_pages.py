@@ -69,6 +69,13 @@ def test_join_browse_average_and_delete(
     obama = _face_of(live, "obama.jpg")
     page.goto(f"{live.url}/face.html?id={obama}")
     page.wait_for_selector("#face-detail img", timeout=TIMEOUT)
+    original = page.locator("#face-detail details.original img")
+    assert original.get_attribute("src") is None  # the original photo is fetched on demand
+    page.click("#face-detail details.original summary")
+    page.wait_for_function(
+        "document.querySelector('#face-detail details.original img').naturalWidth > 0",
+        timeout=TIMEOUT,
+    )
     page.wait_for_selector("#similar li", timeout=TIMEOUT)
     assert page.evaluate("typeof window.cytoscape") == "undefined"  # not until it is in view
     page.locator("#graph").scroll_into_view_if_needed()
