@@ -8,13 +8,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import orjson
 
 from huchu.errors import Unavailable
-from huchu.stores.vectors import FILTERABLE, PAYLOAD_INDEXES, Match, Point
+from huchu.stores.exact import GROUP_BY, ExactCohorts
+from huchu.stores.vectors import (
+    FILTERABLE,
+    HNSW_EF,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    PAYLOAD_INDEXES,
+    Match,
+    Point,
+    full_scan_kb,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -22,7 +33,7 @@ log = logging.getLogger(__name__)
 # A plain (unindexed) segment answers a filtered search by scanning; past this many
 # new points an HNSW index pays for itself (measured in benchmarks/scale.py).
 OPTIMIZE_AFTER = 20_000
-HNSW_EF = 128  # candidates an HNSW search keeps: recall over a few tenths of a ms
+FILL_PAGE = 2048  # points read per hold of the shard's lock while the exact cohorts fill
 PACKED = "_json"  # the payload field that carries a point's lists and objects
 REWRITE_GAP = 9.0  # compact(): wait 9x a rewrite's duration before the next one
 FLUSH_S = 1.0  # logged writes reach the disk within this (a power cut loses at most this)
@@ -56,6 +67,47 @@ class _Shard:
         config = json.loads((path / "edge_config.json").read_text())
         self.logged = bool(config.get("wal_enabled"))  # shards made before 2026-11-26: no
         self.unflushed = False  # written since the last flush (the flusher's to do)
+        # Every live vector by (event, gender), searched exactly (huchu/stores/exact.py);
+        # filled from the shard in the background, then kept by every write below.
+        self.exact = ExactCohorts(int(config["vectors"][""]["size"]))
+        self.closed = False
+        self.filling = threading.Thread(target=self._fill, name=f"edge-exact-{path.name}")
+        self.filling.daemon = True
+        self.filling.start()
+
+    def _fill(self) -> None:
+        """Read every point's vector and grouping fields into ``exact``, a page per hold of
+        the lock: writes between pages update the cohorts themselves (a point deleted
+        before its page is not read; one read and then written is written again), so the
+        cohorts match the shard when the last page is in."""
+        import qdrant_edge as qe
+
+        fields = qe.PayloadSelector.Include(list(GROUP_BY))
+        offset = None
+        try:
+            while True:
+                with self.lock:
+                    if self.closed or self.exact.disabled:
+                        return
+                    req = qe.ScrollRequest(
+                        offset=offset,
+                        limit=FILL_PAGE,
+                        filter=None,
+                        with_payload=fields,
+                        with_vector=True,
+                    )
+                    recs, offset = self.shard.scroll(req)
+                    for r in recs:
+                        vec = _raw_vector(r)
+                        if vec is not None and not self.exact.disabled:
+                            self.exact.upsert(str(r.id), vec, dict(r.payload or {}))
+                    if offset is None:
+                        self.exact.ready = not self.exact.disabled
+                        return
+        except Exception as exc:  # the index answers every search instead
+            log.warning("exact cohorts of %s not filled: %s", self.path, exc)
+            with self.lock:
+                self.exact.disable()
 
     @property
     def deleted(self) -> bool:
@@ -184,7 +236,14 @@ class EdgeStore:
             return
         batch = [qe.Point(p.id, list(p.vector or []), _pack(p.payload)) for p in points]
         s = self._shard(collection)
-        self._run(collection, lambda _: s.write(qe.UpdateOperation.upsert_points(batch)))
+
+        def write(_: Any) -> None:
+            s.write(qe.UpdateOperation.upsert_points(batch))
+            for p in points:
+                if p.vector is not None:
+                    s.exact.upsert(_key(p.id), p.vector, p.payload)
+
+        self._run(collection, write)
         self._maybe_optimize(collection, len(points))
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
@@ -207,6 +266,8 @@ class EdgeStore:
                     qe.UpdateOperation.overwrite_payload(found, {}),
                     qe.UpdateOperation.delete_points(found),
                 )
+                for pid in found:
+                    s.exact.delete(str(pid))
 
         self._run(collection, erase)
 
@@ -246,17 +307,32 @@ class EdgeStore:
         limit: int,
         min_score: float | None = None,
     ) -> list[Point]:
+        """Exact when the filter names only event and gender (every search the app makes:
+        a scan of those cohorts in memory); otherwise the shard's HNSW index."""
         import qdrant_edge as qe
 
-        req = qe.QueryRequest(
-            limit=limit,
-            query=qe.Query.Nearest([float(v) for v in vector]),
-            filter=_filter(match),
-            score_threshold=min_score,
-            with_payload=True,
-            params=qe.SearchParams(hnsw_ef=HNSW_EF),
-        )
-        return [_point(r) for r in self._run(collection, lambda s: s.query(req))]
+        s = self._shard(collection)
+
+        def query(shard: Any) -> list[Point]:
+            keys = s.exact.cohorts(match)
+            if keys is not None:
+                best = s.exact.search(vector, keys, limit, min_score)
+                recs = shard.retrieve([_pid(pid) for pid, _ in best], True, False)
+                found = {str(r.id): r for r in recs}
+                return [
+                    replace(_point(found[pid]), score=score) for pid, score in best if pid in found
+                ]
+            req = qe.QueryRequest(
+                limit=limit,
+                query=qe.Query.Nearest([float(v) for v in vector]),
+                filter=_filter(match),
+                score_threshold=min_score,
+                with_payload=True,
+                params=qe.SearchParams(hnsw_ef=HNSW_EF),
+            )
+            return [_point(r) for r in shard.query(req)]
+
+        return self._run(collection, query)
 
     def count(self, collection: str, match: Match) -> int:
         import qdrant_edge as qe
@@ -346,6 +422,15 @@ class EdgeStore:
                     s.next_rewrite = ended + REWRITE_GAP * (ended - started)
                     self._maybe_optimize(name, 0)
 
+    def exact(self, collection: str) -> bool:
+        """Whether searches of ``collection`` filtered by event and gender are exact now."""
+        return self._shard(collection).exact.ready
+
+    def wait_exact(self, timeout: float | None = None) -> None:
+        """Wait for the exact cohorts to fill (benchmarks, tests)."""
+        for s in list(self._shards.values()):
+            s.filling.join(timeout)
+
     def wait_optimized(self, timeout: float | None = None) -> None:
         """Wait for a background index build (benchmarks, tests, shutdown)."""
         for s in list(self._shards.values()):
@@ -367,9 +452,9 @@ def _config(dim: int, indexing_kb: int | None = None) -> Any:
 
     return qe.EdgeConfig(
         vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
-        # ef_construct 64 (Qdrant's default is 100): the index builds about a third faster,
-        # and searches keep their recall through HNSW_EF.
-        hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=64, full_scan_threshold=10_000),
+        hnsw_config=qe.HnswIndexConfig(
+            m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=full_scan_kb(dim)
+        ),
         # A write-ahead log: a write is kept once logged (memory-mapped: it survives a
         # killed process) and flushed within FLUSH_S. The log holds a deleted face's
         # payload until compact() rewrites the shard, as its segments do.
@@ -467,6 +552,7 @@ def _release(s: _Shard) -> None:
             return
         _OPEN.pop(key, None)
         with s.lock:
+            s.closed = True  # the filler stops at its next page
             s.shard.flush()
             s.shard.close()
         s.owner.close()
@@ -487,6 +573,11 @@ def _own(path: Path) -> IO[str]:
             "a data dir (stop the other one, or set HUCHU_QDRANT_URL to share a Qdrant server)"
         ) from None
     return fh
+
+
+def _key(value: str) -> str:
+    """A point id as the shard gives it back (a UUID in its canonical form)."""
+    return str(_pid(value))
 
 
 def _pid(value: str) -> Any:

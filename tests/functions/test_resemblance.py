@@ -14,7 +14,8 @@ from PIL import Image
 
 from frontend.i18n import TEXT
 from functions.embedded import create_embedded_app
-from huchu.context import Context, assemble
+from functions.wiring import assemble
+from huchu.context import Context
 from huchu.engines.base import Thresholds
 from huchu.engines.infos import LOOKALIKE, SAME_PERSON
 from huchu.engines.insight import THRESHOLDS as INSIGHT
