@@ -1,21 +1,31 @@
 """Scale: Huchu's stores at 20k, 200k (and 1M) faces, beside numpy brute force in the same run.
 
 Synthetic unit vectors with the payload an upload writes, clustered into "people" (a few
-photos each) so that the look-alike graph has the shape of a real event. Measured through
-Huchu's own stores (EdgeStore, FalkorGraph, huchu.stores.lookalikes):
+photos each) so that the look-alike graph has the shape of a real event, in two shapes:
+
+- ``cone``: 128-d in a narrow cone, as the bundled engine's (dlib) vectors lie: strangers
+  about 0.85 cosine, photos of one person above 0.92;
+- ``arcface``: 512-d spread over the sphere, as ArcFace's: strangers near 0, one person
+  about 0.8.
+
+Measured through Huchu's own stores (EdgeStore, FalkorGraph, huchu.stores.lookalikes):
 
 - upserts/s (batches of 1000, each flushed);
 - the HNSW index builds, as the store runs them: one each time OPTIMIZE_AFTER new points
   have arrived (here in the foreground, so that they are timed; the server runs them in
   a child process), filling segments of at most SEGMENT_FACES faces;
-- filtered search (event + gender, 12 results) p50/p95, beside numpy brute force over the
-  same vectors (a matrix per filter prepared beforehand: numpy's best case);
+- filtered search (event + gender, 12 results) p50/p95 and recall@12, beside numpy brute
+  force over the same vectors in the same loop (a matrix per filter prepared beforehand:
+  numpy's best case); the HNSW index's own recall on the same queries, for comparison;
+- graph links' recall: each face's k nearest faces of its event above the look-alike
+  threshold, as ``link_faces`` searches them, against numpy's;
+- the exact cohorts' warm-up: reopening the store and filling them from the shard;
 - adding 100 new faces with their graph links (a k-nearest search each, then the writes);
 - refreshing the families (label propagation in the database), family and path p95.
 
-    python benchmarks/scale.py                      # 20k and 200k, 128-d and 512-d
-    python benchmarks/scale.py --million            # adds 1M 128-d (long: the index build)
-    python benchmarks/scale.py --sizes 20000 --dims 128
+    python benchmarks/scale.py                      # 20k and 200k, both shapes
+    python benchmarks/scale.py --million            # adds 1M (long: the index builds)
+    python benchmarks/scale.py --sizes 200000 --shapes cone --no-index --no-graph
 """
 
 from __future__ import annotations
@@ -45,24 +55,33 @@ EVENTS = ("default", "hall-b")  # 90 % / 10 %: the filter keeps ~45 % of all poi
 BATCH = 1000
 QUERIES = 200
 K = 5
-THRESHOLD = 0.5  # "look-alike" for these synthetic people (same person ~0.8, strangers ~0)
 PER_PERSON = 4
+SHAPES = {"cone": 128, "arcface": 512}
+# "look-alike" for these synthetic people: arcface same person ~0.8, strangers ~0; cone
+# same person ~0.95, strangers ~0.85
+THRESHOLDS = {"cone": 0.9, "arcface": 0.5}
 
 
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(xs) * 1000.0, q))
 
 
-def people(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def people(n: int, shape: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` unit vectors: faces of n / PER_PERSON people, photos of one person near."""
+    dim = SHAPES[shape]
     rng = np.random.default_rng(seed)
     who = np.arange(n) // PER_PERSON
     centres = rng.standard_normal((who[-1] + 1, dim)).astype(np.float32)
+    if shape == "cone":  # about one direction: strangers ~0.85, photos of one person ~0.95
+        centres = 1.0 + 0.34 * centres
+        photo_noise = 0.23
+    else:
+        photo_noise = 0.55
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     v = np.empty((n, dim), dtype=np.float32)
     for i in range(0, n, 50_000):  # in chunks: 1M x 512 floats would double in memory
         noise = rng.standard_normal((min(50_000, n - i), dim)).astype(np.float32)
-        chunk = centres[who[i : i + 50_000]] + 0.55 * noise / np.sqrt(dim)
+        chunk = centres[who[i : i + 50_000]] + photo_noise * noise / np.sqrt(dim)
         v[i : i + 50_000] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
     return v, who
 
@@ -90,13 +109,23 @@ def payload(i: int, ids: list[str], who: np.ndarray, ts: float) -> dict[str, Any
         "sharpness": 412.5,
         "engine": "bench",
         "model_id": "bench-v1",
+        "i": i,  # the benchmark's own row number (packed with the rest)
     }
 
 
 def bench_vectors(
-    store: EdgeStore, v: np.ndarray, who: np.ndarray, ids: list[str], every: int = OPTIMIZE_AFTER
-) -> dict[str, Any]:
+    folder: Path,
+    v: np.ndarray,
+    who: np.ndarray,
+    ids: list[str],
+    shape: str,
+    every: int = OPTIMIZE_AFTER,
+    index: bool = True,
+) -> tuple[dict[str, Any], EdgeStore]:
+    """The figures, and the store (reopened, open: the caller closes it)."""
     n, dim = v.shape
+    # Background builds off: the benchmark runs the same builds in the foreground to time them.
+    store = EdgeStore(folder, optimize_after=10**12)
     store.ensure(FACES, dim)
     ts = time.time()
     upsert_s = 0.0  # the store's time only: building the synthetic payloads is not counted
@@ -111,10 +140,19 @@ def bench_vectors(
         store.upsert(FACES, batch)
         upsert_s += time.perf_counter() - t0
         done = min(n, i + BATCH)
-        if (every and done % every == 0) or done == n:
+        if index and ((every and done % every == 0) or done == n):
             t0 = time.perf_counter()
             store.optimize(FACES)
             optimize_s += time.perf_counter() - t0
+
+    # The exact cohorts' warm-up: the store reopened fills them from the shard.
+    store.close()
+    t0 = time.perf_counter()
+    store = EdgeStore(folder, optimize_after=10**12)
+    store.ensure(FACES, dim)
+    store.wait_exact()
+    warmup_s = time.perf_counter() - t0
+    assert store.exact(FACES)
 
     rng = np.random.default_rng(1)
     genders = np.where(who % 2, "female", "male")
@@ -123,10 +161,12 @@ def bench_vectors(
         g: np.ascontiguousarray(v[(events == EVENTS[0]) & (genders == g)])
         for g in ("male", "female")
     }
+    queries = rng.integers(0, n, QUERIES)
     edge_t: list[float] = []
     np_t: list[float] = []
     recall = 0.0
-    for q in rng.integers(0, n, QUERIES):
+    worst = {}  # per query: numpy's 12th best score
+    for q in queries:
         g = str(genders[q])
         t = time.perf_counter()
         hits = store.search(FACES, v[q].tolist(), {"event": EVENTS[0], "gender": g}, 12)
@@ -136,21 +176,65 @@ def bench_vectors(
         top = np.argpartition(-sims, 12)[:12]
         best = sims[top[np.argsort(-sims[top])]]
         np_t.append(time.perf_counter() - t)
+        worst[int(q)] = float(best[-1])
         got = np.asarray([h.score or 0.0 for h in hits])
         recall += float(np.mean(got >= best[-1] - 1e-5))
-    return {
+
+    index_recall = None
+    if index:  # the same queries through the HNSW index: what the cohorts replace
+        shard = store._shards[FACES]
+        shard.exact.ready = False
+        index_recall = 0.0
+        for q in queries:
+            hits = store.search(
+                FACES, v[q].tolist(), {"event": EVENTS[0], "gender": str(genders[q])}, 12
+            )
+            got = np.asarray([h.score or 0.0 for h in hits])
+            index_recall += float(np.mean(got >= worst[int(q)] - 1e-5))
+        shard.exact.ready = True
+        index_recall = round(index_recall / QUERIES, 3)
+
+    figures = {
         "n": n,
         "dim": dim,
+        "shape": shape,
         "upserts_per_s": round(n / upsert_s),
-        "optimize_s": round(optimize_s, 1),
+        "optimize_s": round(optimize_s, 1) if index else None,
         "segments": store.segments(FACES),
+        "exact_warmup_s": round(warmup_s, 1),
         "search_p50_ms": round(pct(edge_t, 50), 2),
         "search_p95_ms": round(pct(edge_t, 95), 2),
         "numpy_p50_ms": round(pct(np_t, 50), 2),
         "numpy_p95_ms": round(pct(np_t, 95), 2),
         "search_vs_numpy_p95": round(pct(edge_t, 95) / pct(np_t, 95), 2),
         "recall_at_12": round(recall / QUERIES, 3),
+        "index_recall_at_12": index_recall,
+        "link_recall": link_recall(store, v, events, queries, THRESHOLDS[shape]),
     }
+    return figures, store
+
+
+def link_recall(
+    store: EdgeStore, v: np.ndarray, events: np.ndarray, queries: np.ndarray, threshold: float
+) -> float:
+    """Of each face's true K nearest faces of its event scoring at least ``threshold``
+    (numpy), the share that ``link_faces``'s search returns (every synthetic face is its
+    own photo: only the face itself is left out)."""
+    rows = np.flatnonzero(events == EVENTS[0])
+    mat = np.ascontiguousarray(v[rows])
+    found = wanted = 0
+    for q in queries:
+        if events[q] != EVENTS[0]:
+            continue
+        sims = mat @ v[q]
+        sims[rows == q] = -2.0
+        top = np.argsort(-sims)[:K]
+        true = {int(rows[i]) for i in top if sims[i] >= threshold}
+        hits = store.search(FACES, v[q].tolist(), {"event": EVENTS[0]}, K + 1, threshold)
+        got = [h.payload["i"] for h in hits if h.payload["i"] != int(q)][:K]
+        wanted += len(true)
+        found += len(true & set(got))
+    return round(found / wanted, 3) if wanted else 1.0
 
 
 def load_graph(graph: FalkorGraph, name: str, ids: list[str], who: np.ndarray) -> float:
@@ -191,7 +275,12 @@ def load_graph(graph: FalkorGraph, name: str, ids: list[str], who: np.ndarray) -
 
 
 def bench_graph(
-    store: EdgeStore, graph: FalkorGraph, v: np.ndarray, who: np.ndarray, ids: list[str]
+    store: EdgeStore,
+    graph: FalkorGraph,
+    v: np.ndarray,
+    who: np.ndarray,
+    ids: list[str],
+    threshold: float,
 ) -> dict[str, Any]:
     n, dim = v.shape
     name = graph_name(FACES, EVENTS[0])
@@ -221,7 +310,7 @@ def bench_graph(
     store.upsert(FACES, pts)
     t0 = time.perf_counter()
     for p in pts:  # one upload at a time: each face searched, then written with its links
-        link_faces(store, graph, FACES, [p], THRESHOLD, K)
+        link_faces(store, graph, FACES, [p], threshold, K)
     add_s = time.perf_counter() - t0
     linked = sum(1 for p in pts if graph.links(name, p.id))
 
@@ -270,22 +359,27 @@ def bench_graph(
 
 
 def run(
-    n: int, dim: int, graph: FalkorGraph | None, root: Path, every: int = OPTIMIZE_AFTER
+    n: int,
+    shape: str,
+    graph: FalkorGraph | None,
+    root: Path,
+    every: int = OPTIMIZE_AFTER,
+    index: bool = True,
 ) -> dict[str, Any]:
-    v, who = people(n, dim, seed=n + dim)
+    v, who = people(n, shape, seed=n + SHAPES[shape])
     ids = [new_id() for _ in range(n)]
-    folder = root / f"edge-{n}-{dim}"
-    # Background builds off: the benchmark runs the same builds in the foreground to time them.
-    store = EdgeStore(folder, optimize_after=10**12)
+    folder = root / f"edge-{n}-{shape}"
+    store = None
     try:
-        out = bench_vectors(store, v, who, ids, every)
+        out, store = bench_vectors(folder, v, who, ids, shape, every, index)
         print(json.dumps(out), flush=True)
         if graph is not None:
-            g = bench_graph(store, graph, v, who, ids)
+            g = bench_graph(store, graph, v, who, ids, THRESHOLDS[shape])
             print(json.dumps(g), flush=True)
             out.update(g)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
         shutil.rmtree(folder, ignore_errors=True)
     return out
 
@@ -293,9 +387,10 @@ def run(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="20000,200000")
-    ap.add_argument("--dims", default="128,512")
-    ap.add_argument("--million", action="store_true", help="also 1M faces, 128-d")
+    ap.add_argument("--shapes", default="cone,arcface", help=f"of {', '.join(SHAPES)}")
+    ap.add_argument("--million", action="store_true", help="also 1M faces of each shape")
     ap.add_argument("--no-graph", action="store_true")
+    ap.add_argument("--no-index", action="store_true", help="skip the HNSW builds")
     ap.add_argument(
         "--build-every",
         type=int,
@@ -304,19 +399,17 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = ap.parse_args()
-    cases = [
-        (n, d) for d in map(int, args.dims.split(",")) for n in map(int, args.sizes.split(","))
-    ]
-    if args.million:
-        cases.append((1_000_000, 128))
+    shapes = args.shapes.split(",")
+    sizes = [*map(int, args.sizes.split(",")), *([1_000_000] if args.million else [])]
+    cases = [(n, shape) for shape in shapes for n in sizes]
     root = Path(tempfile.mkdtemp(prefix="huchu-scale-"))
     server = None if args.no_graph else EmbeddedFalkorDB(root / "graph")
     graph = None if server is None else FalkorGraph(server.start(), on_close=server.stop)
     results = []
     try:
-        for n, d in cases:
-            print(f"== {n} faces, {d}-d", flush=True)
-            results.append(run(n, d, graph, root, args.build_every))
+        for n, shape in cases:
+            print(f"== {n} faces, {shape} ({SHAPES[shape]}-d)", flush=True)
+            results.append(run(n, shape, graph, root, args.build_every, not args.no_index))
     finally:
         if graph is not None:
             graph.close()

@@ -97,10 +97,12 @@ class _Shard:
                         with_vector=True,
                     )
                     recs, offset = self.shard.scroll(req)
-                    for r in recs:
-                        vec = _raw_vector(r)
-                        if vec is not None and not self.exact.disabled:
-                            self.exact.upsert(str(r.id), vec, dict(r.payload or {}))
+                    recs = [r for r in recs if _raw_vector(r) is not None]
+                    self.exact.upsert(
+                        [str(r.id) for r in recs],
+                        [_raw_vector(r) for r in recs],
+                        [dict(r.payload or {}) for r in recs],
+                    )
                     if offset is None:
                         self.exact.ready = not self.exact.disabled
                         return
@@ -239,9 +241,12 @@ class EdgeStore:
 
         def write(_: Any) -> None:
             s.write(qe.UpdateOperation.upsert_points(batch))
-            for p in points:
-                if p.vector is not None:
-                    s.exact.upsert(_key(p.id), p.vector, p.payload)
+            kept = [p for p in points if p.vector is not None]
+            s.exact.upsert(
+                [_key(p.id) for p in kept],
+                [p.vector or [] for p in kept],
+                [p.payload for p in kept],
+            )
 
         self._run(collection, write)
         self._maybe_optimize(collection, len(points))

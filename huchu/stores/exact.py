@@ -90,21 +90,28 @@ class ExactCohorts:
         return len(self.where) * self.dim * 4
 
     # -- writes ------------------------------------------------------------------
-    def upsert(self, pid: str, vector: Sequence[float], payload: dict[str, Any]) -> None:
-        if self.disabled:
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: Sequence[Sequence[float]],
+        payloads: Sequence[dict[str, Any]],
+    ) -> None:
+        """Add or replace points (a point whose event or gender changed leaves its block).
+        The vectors convert in one go: per point, the conversion cost more than the add."""
+        if self.disabled or not ids:
             return
-        self.delete(pid)
-        vec = np.asarray(vector, dtype=np.float32)
-        if vec.shape != (self.dim,):
-            raise ValueError(f"vector of {vec.shape} for a {self.dim}-d collection")
-        norm = float(np.linalg.norm(vec))
-        if norm > 0:  # cosine, as the shard: it normalises what it stores
-            vec = vec / norm
-        key = (payload.get("event"), payload.get("gender"))
-        block = self.blocks.get(key)
-        if block is None:
-            block = self.blocks[key] = _Block(self.dim)
-        self.where[pid] = (key, block.add(pid, vec))
+        mat = np.asarray(vectors, dtype=np.float32)
+        if mat.shape != (len(ids), self.dim):
+            raise ValueError(f"vectors of {mat.shape} for {len(ids)} {self.dim}-d points")
+        norms = np.linalg.norm(mat, axis=1, keepdims=True)
+        mat = (mat / np.where(norms > 0, norms, 1.0)).astype(np.float32, copy=False)  # cosine
+        for pid, vec, payload in zip(ids, mat, payloads, strict=True):
+            self.delete(pid)
+            key = (payload.get("event"), payload.get("gender"))
+            block = self.blocks.get(key)
+            if block is None:
+                block = self.blocks[key] = _Block(self.dim)
+            self.where[pid] = (key, block.add(pid, vec))
         if self.nbytes > MAX_BYTES:
             self.disable()
 
