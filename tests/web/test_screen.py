@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -46,6 +47,15 @@ def test_an_upload_appears_on_the_screen_without_reload(
     projector.wait_for_selector("#screen-newest .card", timeout=30_000)
     projector.wait_for_selector("#screen-top li[data-person-id]", timeout=30_000)
     projector.wait_for_selector("#screen-avg .cohorts figure", timeout=30_000)
+    # The projector shows the male cohort's template portrait (a person), not the bare mask.
+    averages = httpx.get(f"{live.api}/api/averages", params={"event": slug}, timeout=30).json()
+    male = next(c for c in averages["cohorts"] if c["cohort"] == "male")
+    shown = projector.eval_on_selector_all(
+        "#screen-avg .cohorts figure img", "els => els.map(e => e.currentSrc || e.src)"
+    )
+    path = urlsplit(male["portrait_url"]).path  # .../templates/male.jpg, or its small one
+    stem, ext = path.rsplit(".", 1)
+    assert {urlsplit(src).path for src in shown} & {path, f"{stem}-small.{ext}"}, (male, shown)
     projector.wait_for_function("document.querySelector('#screen-qr').naturalWidth > 0")
     assert projector.inner_text("#screen-event h1") == "Big night"
     check(projector, lang, "screen")
