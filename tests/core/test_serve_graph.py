@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from tests.servers import free_port
 from tests.stores.conftest import pid_alive
+from tests.waiting import eventually
 
 
 def test_serve_starts_and_stops_the_graph(tmp_path: Path) -> None:
@@ -66,29 +66,20 @@ def test_serve_starts_its_graph_again_after_kill_9(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}/readyz"
     second = None
     try:
-        assert _until(lambda: _ready(url), 120), "huchu serve did not become ready"
+        assert eventually(lambda: _ready(url), 120), "huchu serve did not become ready"
         first = _graph_pid(proc.pid)
         assert first is not None
         os.kill(first, signal.SIGKILL)
-        assert _until(lambda: _graph_pid(proc.pid) not in (None, first), 30)
+        assert eventually(lambda: _graph_pid(proc.pid) not in (None, first), 30)
         second = _graph_pid(proc.pid)
         assert not Path(f"/proc/{first}").exists(), "the killed FalkorDB is a zombie"
-        assert _until(lambda: _ready(url), 30), "the graph did not come back"
+        assert eventually(lambda: _ready(url), 30), "the graph did not come back"
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "starting it again" in out
     assert second is not None and not pid_alive(second)
-
-
-def _until(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _ready(url: str) -> bool:

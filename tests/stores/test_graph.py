@@ -20,6 +20,7 @@ from huchu.stores import falkordb_server
 from huchu.stores.falkordb_server import EmbeddedFalkorDB
 from huchu.stores.graph import FalkorGraph, GraphFace, to_graphml
 from tests.stores.conftest import pid_alive
+from tests.waiting import eventually
 
 
 def _two_cliques(store: FalkorGraph, g: str) -> None:
@@ -250,15 +251,6 @@ def test_missing_binaries_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> Non
         falkordb_server.binaries()
 
 
-def _poll(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
-
-
 def _answers(store: FalkorGraph, graph: str, size: int) -> Callable[[], bool]:
     def check() -> bool:
         try:
@@ -283,7 +275,9 @@ def test_a_server_that_dies_or_hangs_is_reaped_and_started_again(
         time.sleep(1.2)  # the append-only file is fsynced every second
         os.kill(first, signal.SIGKILL if fault == "kill -9" else signal.SIGSTOP)
         # Back on the same files (the graph is whole), through the same store.
-        assert _poll(lambda: server.restarts == 1 and _answers(store, "g", 7)(), 30), caplog.text
+        assert eventually(lambda: server.restarts == 1 and _answers(store, "g", 7)(), 30), (
+            caplog.text
+        )
         assert server.proc is not None and server.proc.pid != first
         assert not os.path.exists(f"/proc/{first}"), "the old server is not reaped"
         assert "starting it again" in caplog.text
@@ -312,7 +306,7 @@ def test_restarts_back_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     try:
         assert server.proc is not None
         os.kill(server.proc.pid, signal.SIGKILL)
-        assert _poll(lambda: len(starts) >= 4, 20)
+        assert eventually(lambda: len(starts) >= 4, 20)
         gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert gaps == sorted(gaps) and gaps[-1] > 1.5 * gaps[0], gaps
     finally:
