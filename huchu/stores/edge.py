@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -321,11 +320,16 @@ class EdgeStore:
         def query(shard: Any) -> list[Point]:
             keys = s.exact.cohorts(match)
             if keys is not None:
-                best = s.exact.search(vector, keys, limit, min_score)
-                recs = shard.retrieve([_pid(pid) for pid, _ in best], True, False)
-                found = {str(r.id): r for r in recs}
+                best = [
+                    (_pid(pid), pid, score)
+                    for pid, score in s.exact.search(vector, keys, limit, min_score)
+                ]
+                recs = shard.retrieve([key for key, _, _ in best], True, False)
+                found = {r.id: r.payload for r in recs}  # ids as the shard gives them back
                 return [
-                    replace(_point(found[pid]), score=score) for pid, score in best if pid in found
+                    Point(id=pid, payload=_unpack(found[key]), score=score)
+                    for key, pid, score in best
+                    if key in found
                 ]
             req = qe.QueryRequest(
                 limit=limit,

@@ -65,7 +65,8 @@ class _Block:
         if self.n == 0:
             return []
         sims = self.vecs[: self.n] @ q
-        part = np.argpartition(-sims, limit - 1)[:limit] if limit < self.n else range(self.n)
+        cut = self.n - limit  # the best ``limit`` sit past the cut (no negated copy)
+        part = np.argpartition(sims, cut)[cut:] if cut > 0 else range(self.n)
         out = [(float(sims[i]), self.ids[i]) for i in part]
         if min_score is not None:
             out = [hit for hit in out if hit[0] >= min_score]
