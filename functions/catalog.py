@@ -26,6 +26,7 @@ from functions.fragments import htmx
 from functions.photos import read_upload
 from huchu import events
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
+from huchu.game.standing import face_detail
 from huchu.photos import catalog, family, validate
 from huchu.schemas import (
     Engine,
@@ -95,7 +96,7 @@ async def list_faces(
 @router.get("/api/faces/{face_id}", response_model=FaceDetail, responses=responses(404))
 async def get_face(face_id: str, request: Request, ctx: ContextDep) -> Response:
     """A face with its photo."""
-    body = await blocking(catalog.get_face, ctx, face_id)
+    body = await blocking(face_detail, ctx, face_id)
     return htmx(request, "fragments/face_detail.html", "face", body)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -11,7 +11,8 @@ import numpy as np
 from huchu.config import DEFAULTS, BundledDetector, Settings
 from huchu.engines.base import RGB, EngineInfo, Face, FaceEngine
 from huchu.imaging.decode import decode_image, downscale
-from huchu.imaging.render import Rendered, RenderSpec, render
+from huchu.imaging.render import Rendered, RenderSpec, judge_and_render
+from huchu.quality import measured, reading_order
 
 # How much border a selfie gets on each side (fraction of its longer side)
 # when nothing is found: detectors need some context around a face.
@@ -50,12 +51,18 @@ class EngineSpec:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Faces in the coordinates of the decoded, upright original."""
+    """Faces in the coordinates of the decoded, upright original, in reading order (face
+    ``i`` is number ``i + 1`` on the annotated photo); ``reasons``, once the quality gate
+    has judged them (``analyze_and_render``): why each face does not count, or ``None``."""
 
     width: int
     height: int
     faces: list[Face]
     engine: EngineInfo
+    reasons: tuple[str | None, ...] = ()
+
+    def judged(self, reasons: list[str | None]) -> Analysis:
+        return replace(self, reasons=tuple(reasons))
 
 
 def analyze_rgb(
@@ -65,7 +72,7 @@ def analyze_rgb(
     max_side: int = DEFAULTS.analysis_max_side,
     min_score: float = DEFAULTS.min_det_score,
 ) -> list[Face]:
-    """Detect on a copy at most ``max_side`` px, retry padded, map back, order left to right."""
+    """Detect on a copy at most ``max_side`` px, retry padded, map back, in reading order."""
     if min(rgb.shape[:2]) < MIN_SIDE:
         return []
     small, scale = downscale(rgb, max_side)
@@ -75,8 +82,8 @@ def analyze_rgb(
         if any(f.det_score >= min_score for f in retry):
             faces = retry
     h, w = rgb.shape[:2]
-    out = [_clip(f.scaled(1.0 / scale), w, h) for f in faces]
-    return sorted(out, key=lambda f: (f.bbox[0], f.bbox[1]))
+    out = [measured(rgb, _clip(f.scaled(1.0 / scale), w, h)) for f in faces]
+    return [out[i] for i in reading_order(out)]
 
 
 def analyze_bytes(
@@ -101,13 +108,11 @@ def analyze_with(engine: FaceEngine, spec: EngineSpec, data: bytes) -> Analysis:
 def analyze_and_render(
     engine: FaceEngine, spec: EngineSpec, data: bytes, rspec: RenderSpec
 ) -> tuple[Analysis, Rendered | None]:
-    """Decode once, analyse, and draw only when some face passes the gate."""
+    """Decode once, analyse, judge every face and draw only when some face counts."""
     decoded = decode_image(data, max_pixels=spec.max_pixels)
     faces = analyze_rgb(engine, decoded.rgb, max_side=spec.max_side, min_score=rspec.min_score)
-    analysis = Analysis(decoded.width, decoded.height, faces, engine.info)
-    if not rspec.any_accepted(faces):
-        return analysis, None
-    return analysis, render(decoded.rgb, faces, rspec)
+    reasons, rendered = judge_and_render(decoded.rgb, faces, rspec)
+    return Analysis(decoded.width, decoded.height, faces, engine.info, tuple(reasons)), rendered
 
 
 def _detect_padded(engine: FaceEngine, rgb: RGB, max_side: int) -> list[Face]:
@@ -120,8 +125,13 @@ def _detect_padded(engine: FaceEngine, rgb: RGB, max_side: int) -> list[Face]:
 
 
 def _clip(face: Face, w: int, h: int) -> Face:
-    from dataclasses import replace
-
+    """The box inside the photo; the share of the detector's box that lay outside it is
+    kept (``extra["box_outside"]``): the quality gate's sign of a face cut by the border."""
     x1, y1, x2, y2 = face.bbox
     box = (max(0.0, x1), max(0.0, y1), min(float(w), x2), min(float(h), y2))
-    return replace(face, bbox=box, face_px=int(min(box[2] - box[0], box[3] - box[1])))
+    area = max(x2 - x1, 1e-6) * max(y2 - y1, 1e-6)
+    inside = max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+    extra = {**face.extra, "box_outside": round(max(0.0, 1.0 - inside / area), 4)}
+    return replace(
+        face, bbox=box, face_px=int(min(box[2] - box[0], box[3] - box[1])), extra=extra
+    )

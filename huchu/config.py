@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     models_dir: Path = Path("./models")
     inference_url: str | None = None
     min_det_score: float = Field(0.75, ge=0.0, le=1.0)
-    min_face_px: int = Field(40, ge=1)
+    min_face_px: int = Field(24, ge=1)
     admin_token: str | None = None
     recompute_seconds: int = Field(300, ge=0)
     cors_origins: str | None = None

@@ -28,7 +28,7 @@ Round1 = Annotated[float, _rounder(1)]
 Round4 = Annotated[float, _rounder(4)]
 Gender = Literal["female", "male"]
 Cohort = Literal["female", "male", "all"]
-Reason = Literal["low_score", "too_small"]
+Reason = Literal["low_score", "too_small", "cut_off", "turned_away", "blurry", "background"]
 Event = Annotated[str, Field(pattern=EVENT_PATTERN, examples=["default"])]
 Box = Annotated[list[Round1], Field(min_length=4, max_length=4)]
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -49,8 +49,28 @@ class ErrorBody(Model):
     error: ErrorDetail
 
 
+class FaceStanding(Model):
+    """Where a face's person stands in its cohort, by closeness to the current average."""
+
+    cohort: Cohort
+    rank: int = Field(ge=1, description="1 is the closest to the average")
+    of: int = Field(ge=1, description="the people ranked in the cohort")
+    closer_than: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="the share of the cohort's other people farther from the average; "
+        "null under 10 people, where a rank says more than a share",
+    )
+    provisional: bool = Field(
+        description="true until a recompute has counted the face (ranked against the "
+        "current average at once)"
+    )
+
+
 class PhotoFace(Model):
-    """A face as found in a photo; rejected faces have no id and no portrait."""
+    """A face as found in a photo, numbered from 1 in reading order; faces that do not
+    count have no id, no portrait and no gender or age, and say why (``reason``)."""
 
     face_id: str | None
     index: int
@@ -61,6 +81,7 @@ class PhotoFace(Model):
     accepted: bool
     reason: Reason | None
     portrait_url: str | None
+    standing: FaceStanding | None = None
 
 
 class Photo(Model):
@@ -98,6 +119,7 @@ class Face(Model):
 
 class FaceDetail(Face):
     photo: Photo
+    standing: FaceStanding | None = None
 
 
 class PhotoPage(Model):
@@ -274,6 +296,9 @@ class Standing(Model):
         None,
         description="the share of the cohort's other people farther from the average (percent); "
         "null before a version or when nobody else is ranked",
+    )
+    provisional: bool = Field(
+        False, description="ranked against the current average before a recompute counted it"
     )
 
 

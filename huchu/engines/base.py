@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -146,15 +147,47 @@ def l2_normalise(v: NDArray[np.floating]) -> NDArray[np.float32]:
     return (v / n).astype(np.float32)
 
 
-def sharpness(rgb: RGB, bbox: tuple[float, float, float, float]) -> float:
-    """Variance of the Laplacian over the face box: a blur signal."""
-    import cv2
+# A face's sharpness is measured on its square box resampled to this many pixels, so a big
+# face and a small one are compared at one scale (``huchu.quality``).
+SHARPNESS_PX = 64
 
-    h, w = rgb.shape[:2]
-    x1, y1, x2, y2 = (round(v) for v in bbox)
-    x1, y1 = max(0, x1), max(0, y1)
-    x2, y2 = min(w, x2), min(h, y2)
-    if x2 - x1 < 3 or y2 - y1 < 3:
-        return 0.0
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+def sharpness(rgb: RGB, bbox: Sequence[float], px: int = SHARPNESS_PX) -> float:
+    """Variance of the Laplacian over the face's square box resampled to ``px`` pixels
+    (its inner 70%, so hair and background at the box's edge do not count): a blur
+    signal that does not depend on the face's size in the photo."""
+    x1, y1, x2, y2 = (float(v) for v in bbox[:4])
+    side = max(x2 - x1, y2 - y1, 1.0)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    k = px / side
+    if k < 1.0:
+        # Shrink by area: crop first (the photo may be large), then resize.
+        h, w = rgb.shape[:2]
+        left, top = round(cx - side / 2), round(cy - side / 2)
+        n = max(1, round(side))
+        sx1, sy1, sx2, sy2 = max(0, left), max(0, top), min(w, left + n), min(h, top + n)
+        if sx2 <= sx1 or sy2 <= sy1:
+            return 0.0
+        # Outside the photo: its edge repeated, as in the enlarging branch (no false edge).
+        patch = cv2.copyMakeBorder(
+            np.ascontiguousarray(rgb[sy1:sy2, sx1:sx2]),
+            sy1 - top,
+            top + n - sy2,
+            sx1 - left,
+            left + n - sx2,
+            cv2.BORDER_REPLICATE,
+        )
+        chip = cv2.resize(patch, (px, px), interpolation=cv2.INTER_AREA)
+    else:
+        m = np.array([[k, 0.0, px / 2 - cx * k], [0.0, k, px / 2 - cy * k]])
+        chip = cv2.warpAffine(
+            np.ascontiguousarray(rgb),
+            m,
+            (px, px),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    gray = cv2.cvtColor(np.ascontiguousarray(chip), cv2.COLOR_RGB2GRAY).astype(np.float64)
+    lap = cv2.Laplacian(gray, cv2.CV_64F)
+    inner = round(px * 0.15)
+    return float(lap[inner : px - inner, inner : px - inner].var())

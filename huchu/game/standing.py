@@ -1,6 +1,21 @@
-"""Where one face stands in its event: closeness to the current average, rank, look-alikes."""
+"""Where one face stands in its event: its person's rank by closeness to the cohort's average.
+
+A face is ranked against the current version at once, before a recompute has counted it
+(``provisional``): its score against the cohort's mean, among the version's persons, as
+the person it belongs to (the nearest counted face at the engine's same-person threshold)
+or as a newcomer. The next recompute counts it; its rank then moves only as far as the
+average moved (the tests hold it within 2 ranks).
+
+The cohort is the face's own (female or male) where the version has it, else everyone.
+A percentage ("closer than 95% of the others") is given only from ``PERCENT_FROM`` people
+on: with fewer, a share of a handful reads as a verdict ("closer than 0%") where a rank
+("#3 of 4") reads as what it is.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -9,57 +24,160 @@ from huchu.game.ranking import people_of
 from huchu.game.state import current
 from huchu.photos import catalog
 from huchu.resemblance import closer_than
-from huchu.schemas import Standing
+from huchu.schemas import FaceDetail, FaceStanding, Standing
+from huchu.stores.vectors import Point
 
-COHORT = "all"
 LOOKALIKES = 3
+PERCENT_FROM = 10
+# Counted faces looked at to find a new face's person.
+PERSON_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Board:
+    """One version's cohorts, their means and persons: read once, used for many faces."""
+
+    event: str
+    version: int
+    rows: dict[str, dict[str, Any]]
+    person_of: dict[str, str]
+    boards: dict[str, list[list[Any]]]
+
+    @classmethod
+    def of(cls, ctx: Context, event: str) -> Board | None:
+        snap = current(ctx, event)
+        if snap is None or not snap.get("cohorts"):
+            return None
+        found = people_of(ctx, snap) or {}
+        return cls(
+            event=event,
+            version=int(snap["version"]),
+            rows={c["cohort"]: c for c in snap["cohorts"]},
+            person_of=dict(found.get("person_of", {})),
+            boards={k: list(v) for k, v in found.get("boards", {}).items()},
+        )
+
+    def cohort_of(self, gender: str | None) -> str | None:
+        if gender in ("female", "male") and gender in self.rows:
+            return gender
+        return "all" if "all" in self.rows else None
+
+    def place(
+        self, ctx: Context, face_id: str, vector: list[float], gender: str | None
+    ) -> FaceStanding | None:
+        """The face's standing in its cohort (``None``: no cohort to stand in yet)."""
+        cohort = self.cohort_of(gender)
+        if cohort is None:
+            return None
+        board = self.boards.get(cohort, [])
+        row = self.rows[cohort]
+        everyone = max(len(board), int(row.get("people") or 0))
+        person = self.person_of.get(face_id)
+        mine = next((i for i, r in enumerate(board) if r[0] == person), None)
+        if person is not None and mine is not None:
+            return _standing(cohort, mine + 1, everyone, provisional=False)
+        v = np.asarray(vector, dtype=np.float64)
+        score = float(v @ np.asarray(row["mean"], dtype=np.float64) / (np.linalg.norm(v) or 1.0))
+        person = self._person(ctx, face_id, vector)
+        own = next((r for r in board if r[0] == person), None) if person else None
+        best = max(score, float(own[2])) if own is not None else score
+        ahead = sum(1 for r in board if r[0] != person and float(r[2]) > round(best, 6))
+        return _standing(cohort, ahead + 1, everyone + (own is None), provisional=True)
+
+    def _person(self, ctx: Context, face_id: str, vector: list[float]) -> str | None:
+        """The counted person a new face belongs to: its nearest counted face, when that is
+        at least the engine's same-person threshold away."""
+        hits = ctx.vectors.search(
+            ctx.faces,
+            vector,
+            {"event": self.event},
+            PERSON_CANDIDATES + 1,
+            ctx.info.thresholds.same_person,
+        )
+        for h in catalog.visible(hits):
+            if h.id != face_id and h.id in self.person_of:
+                return self.person_of[h.id]
+        return None
+
+
+def _standing(cohort: str, rank: int, of: int, provisional: bool) -> FaceStanding:
+    rank = max(1, min(rank, of))
+    share = (of - rank) / (of - 1) if of >= PERCENT_FROM else None
+    return FaceStanding.model_validate(
+        {
+            "cohort": cohort,
+            "rank": rank,
+            "of": of,
+            "closer_than": None if share is None else round(share, 2),
+            "provisional": provisional,
+        }
+    )
+
+
+def provisional_standings(ctx: Context, faces: list[Point]) -> dict[str, FaceStanding]:
+    """Freshly stored faces' standings (an upload's answer), against the current version."""
+    if not faces:
+        return {}
+    board = Board.of(ctx, str(faces[0].payload["event"]))
+    if board is None:
+        return {}
+    out = {}
+    for p in faces:
+        if p.vector is not None:
+            found = board.place(ctx, p.id, p.vector, p.payload.get("gender"))
+            if found is not None:
+                out[p.id] = found
+    return out
+
+
+def face_standing(ctx: Context, point: Point) -> FaceStanding | None:
+    """A stored face's standing (``point`` read with its vector)."""
+    board = Board.of(ctx, str(point.payload["event"]))
+    if board is None or point.vector is None:
+        return None
+    return board.place(ctx, point.id, point.vector, point.payload.get("gender"))
 
 
 def standing(ctx: Context, face_id: str, lookalikes: int = LOOKALIKES) -> Standing:
-    """A face's closeness to the average and its person's rank (``None`` before a version)."""
+    """A face's standing with its closeness to the average and its best look-alikes."""
     point = catalog.face_point(ctx, face_id, vectors=True)
     event = point.payload["event"]
-    snap = current(ctx, event)
+    board = Board.of(ctx, event)
     similar = catalog.similar(ctx, face_id, lookalikes, None).items if lookalikes else []
-    row = (
-        None if snap is None else next((c for c in snap["cohorts"] if c["cohort"] == COHORT), None)
-    )
-    if snap is None or row is None or point.vector is None:
+    place = None
+    if board is not None and point.vector is not None:
+        place = board.place(ctx, face_id, point.vector, point.payload.get("gender"))
+    if board is None or place is None or point.vector is None:
         return Standing(
             face_id=face_id,
             event=event,
-            cohort=COHORT,
-            version=0 if snap is None else int(snap["version"]),
+            cohort="all",
+            version=0 if board is None else board.version,
             score=None,
             rank=None,
             people=0,
             person_id=None,
             lookalikes=similar,
         )
-    vector = np.asarray(point.vector, dtype=np.float64)
-    score = float(vector @ np.asarray(row["mean"]) / (np.linalg.norm(vector) or 1.0))
-    found = people_of(ctx, snap)
-    board = [] if found is None else list(found["boards"].get(COHORT, []))
-    person = None if found is None else found["person_of"].get(face_id)
-    mine = next((i for i, r in enumerate(board) if r[0] == person), None)
-    if mine is None:
-        # A face newer than the version: ranked by its own score among the persons.
-        rank = len([r for r in board if r[2] > round(score, 6)]) + 1
-        people = len(board) + 1
-    else:
-        rank, people = mine + 1, len(board)
-    # Past the grouping limit the board keeps only its top rows: the cohort's head count
-    # stands for everyone then.
-    everyone = max(people, int(row.get("people") or 0))
+    v = np.asarray(point.vector, dtype=np.float64)
+    mean = np.asarray(board.rows[place.cohort]["mean"], dtype=np.float64)
     return Standing(
         face_id=face_id,
         event=event,
-        cohort=COHORT,
-        version=int(snap["version"]),
-        score=score,
-        rank=rank,
-        people=people,
-        person_id=person,
+        cohort=place.cohort,
+        version=board.version,
+        score=float(v @ mean / (np.linalg.norm(v) or 1.0)),
+        rank=place.rank,
+        people=place.of,
+        person_id=board.person_of.get(face_id),
         lookalikes=similar,
-        closer_than=closer_than(rank, everyone),
+        closer_than=None if place.closer_than is None else closer_than(place.rank, place.of),
+        provisional=place.provisional,
     )
+
+
+def face_detail(ctx: Context, face_id: str) -> FaceDetail:
+    """``GET /api/faces/{id}``: the face, its photo and its standing."""
+    point = catalog.face_point(ctx, face_id, vectors=True)
+    found = catalog.get_face(ctx, face_id)
+    return found.model_copy(update={"standing": face_standing(ctx, point)})

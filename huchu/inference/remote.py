@@ -75,7 +75,8 @@ class HttpInference:
 
     def analyze_and_render(self, data: bytes, spec: RenderSpec) -> tuple[Analysis, Rendered | None]:
         analysis = self.analyze(data)
-        return analysis, render_bytes(data, analysis.faces, spec, self.max_pixels)
+        reasons, rendered = render_bytes(data, analysis.faces, spec, self.max_pixels)
+        return analysis.judged(reasons), rendered
 
     def close(self) -> None:
         self._client.close()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from huchu.context import Context
-from huchu.schemas import Face, Photo, PhotoFace
+from huchu.schemas import Face, FaceStanding, Photo, PhotoFace
 
 
 def now() -> tuple[str, float]:
@@ -27,7 +27,12 @@ def face_model(ctx: Context, p: dict[str, Any]) -> Face:
     )
 
 
-def photo_model(ctx: Context, p: dict[str, Any]) -> Photo:
+def photo_model(
+    ctx: Context, p: dict[str, Any], standings: dict[str, FaceStanding] | None = None
+) -> Photo:
+    """The photo as the contract shows it: faces in the stored order (the main face
+    first); ``standings`` by face id, where known."""
+    standings = standings or {}
     return Photo(
         photo_id=p["photo_id"],
         event=p["event"],
@@ -48,6 +53,7 @@ def photo_model(ctx: Context, p: dict[str, Any]) -> Photo:
                 accepted=f["accepted"],
                 reason=f.get("reason"),
                 portrait_url=ctx.url(f.get("portrait_key")),
+                standing=standings.get(f.get("face_id") or ""),
             )
             for f in p["faces"]
         ],

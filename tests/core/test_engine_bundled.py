@@ -26,8 +26,11 @@ def main_face(engine: FaceEngine, data: bytes) -> Face:
 def test_group_photo_has_six_faces(bundled_engine: FaceEngine, photos: dict[str, bytes]) -> None:
     faces = accepted(bundled_engine, photos["t1.jpg"])
     assert len(faces) == 6
-    xs = [f.bbox[0] for f in faces]
-    assert xs == sorted(xs)  # numbered left to right
+    # Numbered in reading order: rows top to bottom, left to right within a row.
+    centres = [((f.bbox[0] + f.bbox[2]) / 2, (f.bbox[1] + f.bbox[3]) / 2) for f in faces]
+    for (x0, y0), (x1, y1), f in zip(centres, centres[1:], faces, strict=False):
+        same_row = abs(y1 - y0) <= (f.bbox[3] - f.bbox[1]) / 2
+        assert (same_row and x1 > x0) or y1 > y0
 
 
 def test_face_record_is_complete(bundled_engine: FaceEngine, photos: dict[str, bytes]) -> None:
