@@ -126,23 +126,23 @@ def drift(engine: FaceEngine, mains: dict[str, tuple[RGB, Face]], same: float) -
         centre = ((face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2)
         for px in (16, 20, 24, 32, 48):
             k = px / face.face_px
-            small = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
+            small = np.asarray(cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA), np.uint8)
             found = _at(engine, small, (centre[0] * k, centre[1] * k))
             if found is not None:
                 sizes.setdefault(px, []).append(float(found.embedding @ face.embedding))
         for share in (0.01, 0.02, 0.03, 0.04, 0.06):
-            blurred = cv2.GaussianBlur(rgb, (0, 0), share * face.face_px)
+            blurred = np.asarray(cv2.GaussianBlur(rgb, (0, 0), share * face.face_px), np.uint8)
             found = _at(engine, blurred, centre)
             if found is not None:
                 blurs.setdefault(share, []).append((float(found.embedding @ face.embedding), found.sharpness))
-    for px, sims in sizes.items():
-        a = np.asarray(sims)
+    for px, found_sims in sizes.items():
+        a = np.asarray(found_sims)
         print(f"  face {px:3d} px: median {np.median(a):.3f}, lowest {a.min():.3f}, itself {np.mean(a >= same):.0%}")
     pairs = [p for v in blurs.values() for p in v]
     for lo, hi in ((0, 10), (10, 20), (20, 40), (40, 100), (100, 1e9)):
-        sims = np.asarray([s for s, sh in pairs if lo <= sh < hi])
-        if len(sims):
-            print(f"  sharpness {lo:>4.0f}-{hi:<5.0f}: n {len(sims):2d}, median {np.median(sims):.3f}, lowest {sims.min():.3f}, itself {np.mean(sims >= same):.0%}")
+        band = np.asarray([s for s, sh in pairs if lo <= sh < hi])
+        if len(band):
+            print(f"  sharpness {lo:>4.0f}-{hi:<5.0f}: n {len(band):2d}, median {np.median(band):.3f}, lowest {band.min():.3f}, itself {np.mean(band >= same):.0%}")
 
 
 def _at(engine: FaceEngine, rgb: RGB, centre: tuple[float, float]) -> Face | None:

@@ -48,7 +48,7 @@ REASONS = ("low_score", "too_small", "cut_off", "turned_away", "blurry", "backgr
 # its identity under blur.
 MIN_SHARPNESS = 20.0
 # Share of a face's landmarks that may fall outside the photo before it counts as cut.
-MAX_OUTSIDE = 0.05
+MAX_OUTSIDE = 0.12
 # Share of the detector's box (before it is clipped to the photo) that may lie outside it.
 MAX_BOX_OUTSIDE = 0.2
 # Yaw: |2r - 1| where r is the nose's place between the eyes (0.5 frontal, 0 or 1: in line
@@ -61,6 +61,8 @@ PITCH_RANGE = (0.12, 0.92)
 BACKGROUND_SIZE = 0.35
 BACKGROUND_NEAR = 0.7
 BACKGROUND_SHARP = 0.3
+# Faces whose centres are this many face heights apart (or less) stand in one row.
+ROW_TOLERANCE = 0.6
 # Share of a face's box that may lie inside the main face's box.
 BACKGROUND_OVERLAP = 0.25
 
@@ -204,17 +206,19 @@ def _covered(a: Sequence[float], b: Sequence[float]) -> float:
 def reading_order(faces: Sequence[Face]) -> list[int]:
     """Indexes of ``faces`` in reading order: rows top to bottom, left to right in a row.
 
-    A face joins the current row when its centre lies within half the row's face height
-    of the row's first centre."""
+    Faces are taken top to bottom; one joins the current row when its centre lies within
+    ``ROW_TOLERANCE`` of a face height (its own or the row's mean, the larger) of the
+    row's mean centre."""
     order = sorted(range(len(faces)), key=lambda i: _centre(faces[i])[1])
     rows: list[list[int]] = []
     for i in order:
-        cy = _centre(faces[i])[1]
+        cy, height = _centre(faces[i])[1], faces[i].bbox[3] - faces[i].bbox[1]
         if rows:
-            first = faces[rows[-1][0]]
-            height = first.bbox[3] - first.bbox[1]
-            if abs(cy - _centre(first)[1]) <= height / 2:
-                rows[-1].append(i)
+            row = rows[-1]
+            mean_cy = sum(_centre(faces[j])[1] for j in row) / len(row)
+            mean_h = sum(faces[j].bbox[3] - faces[j].bbox[1] for j in row) / len(row)
+            if abs(cy - mean_cy) <= ROW_TOLERANCE * max(height, mean_h):
+                row.append(i)
                 continue
         rows.append([i])
     return [i for row in rows for i in sorted(row, key=lambda j: faces[j].bbox[0])]

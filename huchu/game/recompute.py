@@ -19,6 +19,7 @@ from huchu.errors import HuchuError, NotFound, Unavailable
 from huchu.game import ranking
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
+from huchu.game.regate import regate
 from huchu.game.render.morph import MorphState, Warp, warp_to_canonical
 from huchu.game.render.version import render_version
 from huchu.imaging.decode import decode_image
@@ -218,6 +219,7 @@ def add_warp(morph: MorphState, warp: Warp | None, gender: str | None, sign: int
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
     """Fold in new faces and publish version N+1; nothing new keeps version N."""
     with store.render_lock(event):
+        regate(ctx, event)  # faces stored before the quality gate: judged once, first
         answer = refresh(ctx, event, images)
     ctx.vectors.compact()  # faces deleted since the last one leave the disk too
     store.clear_morph(ctx, event)
