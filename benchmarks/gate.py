@@ -3,6 +3,7 @@
     python -m benchmarks.gate [--data DIR] [--groups DIR] [--drift]
 
 Prints, for the bundled engine:
+- the resemblance scale on the sample's 300 labelled pairs (what a participant reads);
 - main faces: every labelled photo of the celebrity sample has one participant; it must count;
 - crowd scenes: each labelled photo with another one's face pasted behind it (shrunk,
   blurred, cut by the border, as ``tests/scenes.py`` builds them): the participant counts,
@@ -145,6 +146,24 @@ def drift(engine: FaceEngine, mains: dict[str, tuple[RGB, Face]], same: float) -
             print(f"  sharpness {lo:>4.0f}-{hi:<5.0f}: n {len(band):2d}, median {np.median(band):.3f}, lowest {band.min():.3f}, itself {np.mean(band >= same):.0%}")
 
 
+def scale(engine: FaceEngine, mains: dict[str, tuple[RGB, Face]], data: Path) -> None:
+    """The resemblance scale on the sample's labelled pairs: what a participant reads."""
+    from benchmarks.common import pairs
+    from huchu.resemblance import resemblance
+
+    same: list[int] = []
+    strangers: list[int] = []
+    for a, b, is_same in pairs(data):
+        score = float(mains[a][1].embedding @ mains[b][1].embedding)
+        (same if is_same else strangers).append(resemblance(score, engine.info.thresholds))
+    s, d = np.asarray(same), np.asarray(strangers)
+    print(
+        f"resemblance on {len(s) + len(d)} pairs: same person {len(s)} pairs, lowest {s.min()}, "
+        f"median {np.median(s):.0f}; strangers {len(d)} pairs, median {np.median(d):.0f}, "
+        f"95th percentile {np.percentile(d, 95):.0f}, highest {d.max()}"
+    )
+
+
 def _at(engine: FaceEngine, rgb: RGB, centre: tuple[float, float]) -> Face | None:
     faces = analyze_rgb(engine, rgb)
     if not faces:
@@ -171,6 +190,7 @@ def main() -> None:
     engine = BundledEngine()
     data = sample_dir(args.data)
     mains = main_faces(engine, data)
+    scale(engine, mains, data)
     crowd(engine, mains)
     groups(engine, data)
     if (Path(args.groups) / "boxes.csv").is_file():

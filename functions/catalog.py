@@ -26,7 +26,7 @@ from functions.fragments import htmx
 from functions.photos import read_upload
 from huchu import events
 from huchu.config import DEFAULT_EVENT, MAX_PAGE, Settings
-from huchu.game.standing import face_detail
+from huchu.game.standing import face_detail, with_standings
 from huchu.photos import catalog, family, validate
 from huchu.schemas import (
     Engine,
@@ -56,8 +56,11 @@ async def list_photos(
     limit: Limit = 24,
     cursor: CursorQuery = None,
 ) -> Response:
-    """Photos of an event, newest first, page by page (`next_cursor`)."""
+    """Photos of an event, newest first, page by page (`next_cursor`); with `mine=true`
+    each counted face carries its standing."""
     body = await blocking(catalog.list_photos, ctx, event, limit, cursor, owner, mine)
+    if mine:
+        body = await blocking(with_standings, ctx, event, body)
     return htmx(request, "fragments/photo_list.html", "page", body, event=event)
 
 

@@ -50,7 +50,7 @@ MIN_SHARPNESS = 20.0
 # Share of a face's landmarks that may fall outside the photo before it counts as cut.
 MAX_OUTSIDE = 0.12
 # Share of the detector's box (before it is clipped to the photo) that may lie outside it.
-MAX_BOX_OUTSIDE = 0.2
+MAX_BOX_OUTSIDE = 0.3
 # Yaw: |2r - 1| where r is the nose's place between the eyes (0.5 frontal, 0 or 1: in line
 # with one eye). Past MAX_YAW the nose stands outside the eyes' span: a profile.
 MAX_YAW = 1.25

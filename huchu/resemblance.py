@@ -20,8 +20,8 @@ same_person                 0.918          90
 Between and beyond the anchors the logit runs linearly (the outer slopes extend), so the
 scale rises steadily, never decreases and stays inside 0-100. The closeness of a face to
 the average (the cosine to a mean of many faces, which is not a face) is not read on this
-scale: it is shown as a standing (``closer_than``), the share of the event's other people
-farther from the average.
+scale: it is shown as a standing, a rank ("#3 of 12") and, from ``PERCENT_FROM`` people
+on, the share of the event's other people farther from the average (``closer_than``).
 """
 
 from __future__ import annotations
@@ -65,11 +65,16 @@ def resemblance(score: float, thresholds: Thresholds) -> int:
     return max(0, min(100, round(resemblance_of(round(score, 4), thresholds))))
 
 
+# A share of the others is given from this many people on: with fewer, "closer than 0% of
+# the others" reads as a verdict where a rank ("#4 of 4") reads as what it is.
+PERCENT_FROM = 10
+
+
 def closer_than(rank: int, people: int) -> int | None:
     """The share (0-100) of the other people farther from the average than rank ``rank``.
 
-    ``None`` when there is nobody else to compare with.
+    ``None`` under ``PERCENT_FROM`` people (pages show the rank alone then).
     """
-    if people < 2 or rank < 1:
+    if people < PERCENT_FROM or rank < 1:
         return None
     return max(0, min(100, round(100 * (people - min(rank, people)) / (people - 1))))

@@ -15,15 +15,19 @@ from huchu.game.standing import standing
 from huchu.game.state import current
 from huchu.imaging.card import CardText, share_card
 from huchu.photos import catalog
+from huchu.schemas import Standing
 
 Lang = Literal["ko", "en"]
 
 WORDS: dict[str, dict[str, str]] = {
     "ko": {
         "headline": "다른 참가자 {pct}%보다 우리의 평균에 가까워요",
+        "closest": "{people}명 중 우리의 평균에 가장 가까워요",
+        "ranked": "우리의 평균에 {people}명 중 {rank}번째로 가까워요",
         "first": "우리의 평균을 처음 만든 얼굴",
         "waiting": "곧 평균 얼굴이 나와요",
         "rank": "{people}명 중 {rank}위",
+        "provisional": "{people}명 중 {rank}위 · 다음 집계 전 잠정 순위",
         "unranked": "첫 집계를 기다리는 중",
         "you": "나",
         "average": "우리의 평균 얼굴",
@@ -35,9 +39,12 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "headline": "Closer to our average than {pct}% of the others",
+        "closest": "Closest to our average of all {people}",
+        "ranked": "#{rank} of {people} closest to our average",
         "first": "The first face of our average",
         "waiting": "Our average face is coming soon",
-        "rank": "Rank {rank} of {people}",
+        "rank": "#{rank} of {people}",
+        "provisional": "#{rank} of {people} · provisional until the next count",
         "unranked": "Waiting for the first count",
         "you": "Me",
         "average": "Our average face",
@@ -77,11 +84,13 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
     best = found.lookalikes[0] if found.lookalikes else None
     text = CardText(
         event=events.name(ctx, event),
-        headline=_headline(w, found.score, found.closer_than),
+        headline=_headline(w, found),
         rank=(
             w["unranked"]
             if found.rank is None
-            else w["rank"].format(rank=found.rank, people=found.people)
+            else w["provisional" if found.provisional else "rank"].format(
+                rank=found.rank, people=found.people
+            )
         ),
         you=w["you"],
         average=w["average"],
@@ -123,8 +132,15 @@ def _get(ctx: Context, key: str | None) -> bytes | None:
         return None
 
 
-def _headline(w: dict[str, str], score: float | None, closer: int | None) -> str:
-    """Closeness to the average as a standing in the event, never as a raw cosine."""
-    if score is None:
+def _headline(w: dict[str, str], found: Standing) -> str:
+    """Closeness to the average as a standing in the event, never as a raw cosine: first
+    place reads "closest of all N", a share only where N makes it meaningful."""
+    if found.score is None or found.rank is None:
         return w["waiting"]
-    return w["first"] if closer is None else w["headline"].format(pct=closer)
+    if found.people < 2:
+        return w["first"]
+    if found.rank == 1:
+        return w["closest"].format(people=found.people)
+    if found.closer_than is not None and found.rank < found.people:
+        return w["headline"].format(pct=found.closer_than)
+    return w["ranked"].format(rank=found.rank, people=found.people)

@@ -6,10 +6,10 @@ the person it belongs to (the nearest counted face at the engine's same-person t
 or as a newcomer. The next recompute counts it; its rank then moves only as far as the
 average moved (the tests hold it within 2 ranks).
 
-The cohort is the face's own (female or male) where the version has it, else everyone.
-A percentage ("closer than 95% of the others") is given only from ``PERCENT_FROM`` people
-on: with fewer, a share of a handful reads as a verdict ("closer than 0%") where a rank
-("#3 of 4") reads as what it is.
+The cohort is everyone's, as the leaderboard's default: a face's rank and the board agree.
+A percentage ("closer than 95% of the others") is given only from
+``huchu.resemblance.PERCENT_FROM`` people on: with fewer, a share of a handful reads as a
+verdict ("closer than 0%") where a rank ("#3 of 4") reads as what it is.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from huchu.context import Context
 from huchu.game.ranking import people_of
 from huchu.game.state import current
 from huchu.photos import catalog
-from huchu.resemblance import closer_than
-from huchu.schemas import FaceDetail, FaceStanding, Standing
+from huchu.resemblance import PERCENT_FROM, closer_than
+from huchu.schemas import FaceDetail, FaceStanding, PhotoPage, Standing
 from huchu.stores.vectors import Point
 
 LOOKALIKES = 3
-PERCENT_FROM = 10
 # Counted faces looked at to find a new face's person.
 PERSON_CANDIDATES = 5
 
@@ -58,8 +57,9 @@ class Board:
         )
 
     def cohort_of(self, gender: str | None) -> str | None:
-        if gender in ("female", "male") and gender in self.rows:
-            return gender
+        """Everyone's: the cohort the leaderboard opens on, so a face's rank and the board
+        never disagree (the gender cohorts have their own boards and winners)."""
+        del gender
         return "all" if "all" in self.rows else None
 
     def place(
@@ -181,3 +181,23 @@ def face_detail(ctx: Context, face_id: str) -> FaceDetail:
     point = catalog.face_point(ctx, face_id, vectors=True)
     found = catalog.get_face(ctx, face_id)
     return found.model_copy(update={"standing": face_standing(ctx, point)})
+
+
+def with_standings(ctx: Context, event: str, page: PhotoPage) -> PhotoPage:
+    """A page of photos whose counted faces carry their standings ("my photos")."""
+    board = Board.of(ctx, event)
+    if board is None:
+        return page
+    ids = [f.face_id for p in page.items for f in p.faces if f.face_id]
+    points = {p.id: p for p in ctx.vectors.retrieve(ctx.faces, ids, vectors=True)}
+    items = []
+    for photo in page.items:
+        faces = []
+        for f in photo.faces:
+            point = points.get(f.face_id or "")
+            if point is not None and point.vector is not None:
+                place = board.place(ctx, point.id, point.vector, point.payload.get("gender"))
+                f = f.model_copy(update={"standing": place})
+            faces.append(f)
+        items.append(photo.model_copy(update={"faces": faces}))
+    return page.model_copy(update={"items": items})

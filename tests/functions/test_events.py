@@ -168,7 +168,10 @@ def test_share_card_and_standing(
     after = client.get(f"/api/faces/{ids[0]}/standing").json()
     assert after["rank"] in (1, 2) and after["people"] == 2 and 0 < after["score"] <= 1
     assert after["lookalikes"][0]["face"]["face_id"] == ids[1]
-    for lang, word in (("ko", "카드 밤"), ("en", "Rank")):
+    rank = after["rank"]
+    # Two people: a rank, never "closer than 0% of the others".
+    en = "Closest to our average of all 2" if rank == 1 else "#2 of 2 closest to our average"
+    for lang, word in (("ko", "카드 밤"), ("en", en)):
         card = client.get(f"/api/faces/{ids[0]}/card.png", params={"lang": lang})
         assert card.status_code == 200 and card.headers["content-type"] == "image/png"
         img = Image.open(io.BytesIO(card.content))

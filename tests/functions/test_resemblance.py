@@ -72,8 +72,10 @@ def test_the_published_figures_read_as_people_expect() -> None:
 def test_closer_than_is_a_standing() -> None:
     assert closer_than(1, 10) == 100
     assert closer_than(10, 10) == 0
-    assert closer_than(2, 9) == 88
+    assert closer_than(2, 12) == 91
     assert closer_than(1, 1) is None and closer_than(1, 0) is None
+    # Under ten people a share reads as a verdict: the rank alone is shown.
+    assert closer_than(4, 4) is None and closer_than(1, 9) is None
 
 
 @pytest.fixture(scope="module")
@@ -163,17 +165,22 @@ def test_standing_leaderboard_and_card_show_a_standing(
     html = client.get(
         "/api/leaderboard", params={"event": "scale", "limit": 20, "lang": "en"}, headers=HX
     ).text
+    assert people >= 10  # enough people for a share
     for item in board["items"]:
         assert TEXT["en"]["closer_short"].format(pct=item["closer_than"]) in html
         assert f"{round(item['score'] * 100)}%" not in html
 
     face_id = board["items"][-1]["face"]["face_id"]
     standing = client.get(f"/api/faces/{face_id}/standing").json()
-    assert standing["closer_than"] == closer_than(standing["rank"], standing["people"]) == 0
+    assert standing["closer_than"] == closer_than(standing["rank"], standing["people"])
+    assert standing["rank"] == standing["people"] > 1
     assert 0 < standing["score"] <= 1  # the raw cosine stays
     for lang in ("ko", "en"):
         html = client.get(f"/api/faces/{face_id}/standing", params={"lang": lang}, headers=HX).text
-        assert TEXT[lang]["closer_than"].format(pct=standing["closer_than"]) in html
+        # The last place reads "#N of N", never "closer than 0% of the others".
+        n = standing["people"]
+        assert TEXT[lang]["rank_hash_of"].format(rank=n, people=n) in html
+        assert TEXT[lang]["closer_than"].format(pct=0) not in html
         assert f"{round(standing['score'] * 100)}%" not in html
         shown = _shown(html, lang)
         assert shown == {i["face"]["face_id"]: i["resemblance"] for i in standing["lookalikes"]}
@@ -182,6 +189,6 @@ def test_standing_leaderboard_and_card_show_a_standing(
     top = client.get(f"/api/faces/{best}/standing").json()
     card = client.get(f"/api/faces/{best}/card.png", params={"lang": "en"})
     words = Image.open(io.BytesIO(card.content)).info["Description"]
-    assert f"than {top['closer_than']}% of the others" in words
+    assert f"Closest to our average of all {people}" in words and top["rank"] == 1
     assert f"{top['lookalikes'][0]['resemblance']}% alike" in words
     assert f"{round(top['score'] * 100)}%" not in words

@@ -223,7 +223,7 @@ def test_event_graph_mutual_neighbours_clusters_and_graphml(
     obamas = {
         n["id"]
         for n in g["nodes"]
-        if n["label"] == "#0"
+        if n["label"] == "#1"
         and photo_of[n["id"]]
         in {
             p["photo_id"]

@@ -37,8 +37,9 @@ def test_a_new_face_has_its_standing_at_once(
     face = late["faces"][0]
     got = face["standing"]
     assert got is not None and got["provisional"] is True, face
-    assert got["cohort"] == face["gender"] and 1 <= got["rank"] <= got["of"]
-    assert got["closer_than"] is None  # under 10 people: a rank, not a share
+    assert got["cohort"] == "all" and 1 <= got["rank"] <= got["of"]
+    share = (got["of"] - got["rank"]) / (got["of"] - 1)
+    assert got["closer_than"] == (None if got["of"] < 10 else round(share, 2))
     detail = client.get(f"/api/faces/{face['face_id']}").json()
     assert detail["standing"] == got
     recompute(ctx, "default")
