@@ -86,12 +86,21 @@ class Settings(BaseSettings):
         return not (self.uses_s3 and self.qdrant_url and self.graph_url)
 
     def check_production(self) -> None:
-        """Refuse to start a production deployment that relies on embedded secrets."""
+        """Refuse to start a production deployment that relies on embedded secrets or keeps
+        a store of its own: every instance must share the vectors, the graph and the files."""
         if not self.production:
             return
-        missing = [name for name, value in (("HUCHU_URL_SECRET", self.url_secret),) if not value]
+        needs = (
+            ("HUCHU_URL_SECRET", self.url_secret, "signs links the same way on every instance"),
+            ("HUCHU_QDRANT_URL", self.qdrant_url, "the vectors; else each instance keeps its own"),
+            ("HUCHU_GRAPH_URL", self.graph_url, "the graph; else each instance starts its own"),
+            ("HUCHU_S3_BUCKET", self.s3_bucket, "the images; else each keeps them in its data dir"),
+        )
+        missing = [(name, why) for name, value, why in needs if not (value and value.strip())]
         if missing:
-            raise ValueError(f"production mode needs {', '.join(missing)}")
+            names = ", ".join(name for name, _ in missing)
+            reasons = "; ".join(f"{name}: {why}" for name, why in missing)
+            raise ValueError(f"production mode needs {names} ({reasons})")
 
 
 # The defaults themselves (no environment read): for plain functions' keyword defaults.
