@@ -17,6 +17,7 @@ from huchu.context import Context
 from huchu.engines.base import RGB
 from huchu.errors import HuchuError, NotFound, Unavailable
 from huchu.game import ranking
+from huchu.game import redact as redaction
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
 from huchu.game.render.morph import MorphState, Warp, warp_to_canonical
@@ -220,6 +221,7 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
     with store.render_lock(event):
         answer = refresh(ctx, event, images)
     ctx.vectors.compact()  # faces deleted since the last one leave the disk too
+    redaction.settle(ctx, event)  # versions a delete could not redact (a refused delete)
     store.clear_morph(ctx, event)
     return answer
 
