@@ -6,7 +6,7 @@ resource "aws_apigatewayv2_api" "api" {
   protocol_type = "HTTP"
   cors_configuration {
     allow_origins  = concat([local.site_origin], [for a in var.site_aliases : "https://${a}"])
-    allow_methods  = ["GET", "POST", "DELETE", "OPTIONS"]
+    allow_methods  = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
     allow_headers  = ["hx-request", "hx-current-url", "hx-target", "hx-trigger", "hx-trigger-name", "hx-boosted", "x-huchu-owner", "x-huchu-lang", "authorization", "content-type"]
     expose_headers = ["hx-trigger", "hx-redirect", "hx-retarget", "hx-reswap", "hx-push-url", "x-huchu-owner-token"]
     max_age        = 600

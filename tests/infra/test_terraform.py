@@ -164,3 +164,27 @@ def test_terraform_is_formatted() -> None:
         timeout=60,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_cors_allows_every_method_the_routes_use() -> None:
+    """admin.html's PUT /api/events/{event} once failed its preflight: no PUT was allowed."""
+    found = re.search(r"allow_methods\s*=\s*\[([^\]]*)\]", tf_locals("api.tf"))
+    assert found is not None
+    allowed = set(re.findall(r'"(\w+)"', found.group(1)))
+    used = {key.split()[0] for key in terraform_routes()}
+    assert used | {"OPTIONS"} <= allowed
+
+
+def test_routes_that_write_go_to_functions_whose_role_writes() -> None:
+    """Every non-GET route's function may write or delete objects (the detail of which
+    objects: tests/infra/test_permissions.py runs the code against the roles)."""
+    granted = json.loads((TERRAFORM / "permissions.json").read_text())
+    writers = {
+        name
+        for name, statements in granted.items()
+        if any({"s3:PutObject", "s3:DeleteObject"} & set(s["actions"]) for s in statements)
+    }
+    readers_only = {"POST /api/lookalikes"}  # analyses a photo, stores nothing
+    for key, function in terraform_routes().items():
+        if not key.startswith("GET ") and key not in readers_only:
+            assert function in writers, key
