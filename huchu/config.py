@@ -62,8 +62,12 @@ class Settings(BaseSettings):
     # Averages weigh each person once (``person``) or each face once (``face``).
     average_by: Literal["person", "face"] = "person"
     production: bool = False
+    # Behind CloudFront (AWS): the header value it adds to every API request (X-Huchu-Origin);
+    # when set, requests without it are refused, so nobody goes around the web ACL.
+    origin_secret: str | None = None
+    origin_required: bool = False  # Terraform sets it: production then needs origin_secret
 
-    @field_validator("admin_token", "url_secret")
+    @field_validator("admin_token", "url_secret", "origin_secret")
     @classmethod
     def _refuse_placeholders(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in _PLACEHOLDER_SECRETS:
@@ -90,12 +94,14 @@ class Settings(BaseSettings):
         a store of its own: every instance must share the vectors, the graph and the files."""
         if not self.production:
             return
-        needs = (
+        needs: list[tuple[str, str | None, str]] = [
             ("HUCHU_URL_SECRET", self.url_secret, "signs links the same way on every instance"),
             ("HUCHU_QDRANT_URL", self.qdrant_url, "the vectors; else each instance keeps its own"),
             ("HUCHU_GRAPH_URL", self.graph_url, "the graph; else each instance starts its own"),
             ("HUCHU_S3_BUCKET", self.s3_bucket, "the images; else each keeps them in its data dir"),
-        )
+        ]
+        if self.origin_required:
+            needs.append(("HUCHU_ORIGIN_SECRET", self.origin_secret, "CloudFront's origin header"))
         missing = [(name, why) for name, value, why in needs if not (value and value.strip())]
         if missing:
             names = ", ".join(name for name, _ in missing)

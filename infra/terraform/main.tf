@@ -11,6 +11,15 @@ locals {
   max_bytes    = var.max_upload_mib * 1024 * 1024
   routes       = jsondecode(file("${path.module}/routes.json"))
   upload_paths = ["POST /api/photos", "POST /api/uploads", "POST /api/uploads/{upload_id}/process", "POST /api/lookalikes"]
+  # Every route's throttle by kind: uploads analyse a photo, admin routes are for a few
+  # organisers, other writes are deletes, reads are cheap.
+  route_kinds = {
+    for r, fn in local.routes : r => (
+      contains(local.upload_paths, r) ? "upload" :
+      (fn == "admin" || strcontains(r, "/recompute")) ? "admin" :
+      startswith(r, "GET ") ? "read" : "write"
+    )
+  }
 
   # API Gateway ends every request at 30 s, so the HTTP functions stop at 29 s; the
   # recompute runs only on the schedule and may take longer.
@@ -38,6 +47,7 @@ locals {
     HUCHU_MAX_UPLOAD_BYTES     = tostring(local.max_bytes)
     HUCHU_RECOMPUTE_SECONDS    = "0"
     HUCHU_SECRETS_ARN          = aws_secretsmanager_secret.app.arn
+    HUCHU_ORIGIN_REQUIRED      = "true"
     AWS_STS_REGIONAL_ENDPOINTS = "regional"
   }
 }

@@ -1,5 +1,6 @@
 output "api_url" {
-  value = aws_apigatewayv2_api.api.api_endpoint
+  description = "Where the page calls the API: its own origin (CloudFront sends /api/* to API Gateway)."
+  value       = local.site_origin
 }
 
 output "site_url" {

@@ -123,15 +123,44 @@ variable "api_burst_limit" {
   default = 2000
 }
 
-variable "upload_rate_limit" {
-  description = "Steady requests per second on each upload route."
+variable "route_limits" {
+  description = "Steady requests per second and burst on each route, by kind (main.tf's route_kinds)."
+  type        = map(object({ rate = number, burst = number }))
+  default = {
+    upload = { rate = 100, burst = 200 }
+    read   = { rate = 500, burst = 1000 }
+    write  = { rate = 50, burst = 100 }
+    admin  = { rate = 5, burst = 10 }
+  }
+}
+
+# Per address, per five minutes (AWS WAF's window), on /api/* through CloudFront.
+variable "api_requests_per_address" {
+  description = "API requests one address may make in five minutes (a venue's Wi-Fi is one address)."
+  type        = number
+  default     = 20000
+}
+
+variable "uploads_per_address" {
+  description = "Uploads (POST /api/photos, /api/uploads) one address may make in five minutes."
+  type        = number
+  default     = 3000
+}
+
+variable "uploads_per_client" {
+  description = "Uploads one participant (address and owner token) may make in five minutes."
   type        = number
   default     = 100
 }
 
-variable "upload_burst_limit" {
-  type    = number
-  default = 200
+variable "origin_secret" {
+  description = "Value of the X-Huchu-Origin header CloudFront adds to API requests; also put it in the app secret as HUCHU_ORIGIN_SECRET (openssl rand -hex 32)."
+  type        = string
+  sensitive   = true
+  validation {
+    condition     = length(var.origin_secret) >= 32
+    error_message = "origin_secret must be at least 32 characters (openssl rand -hex 32)."
+  }
 }
 
 variable "concurrency" {

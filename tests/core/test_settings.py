@@ -37,3 +37,9 @@ def test_production_names_the_missing_variable(field: str, value: str | None) ->
     message = str(refused.value)
     assert VARIABLES[field] in message
     assert all(name not in message for f, name in VARIABLES.items() if f != field)
+
+
+def test_behind_cloudfront_production_needs_the_origin_secret() -> None:
+    with pytest.raises(ValueError, match="HUCHU_ORIGIN_SECRET"):
+        production(origin_required=True).check_production()  # type: ignore[arg-type]
+    production(origin_required=True, origin_secret="x" * 64).check_production()  # type: ignore[arg-type]

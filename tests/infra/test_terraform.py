@@ -166,13 +166,63 @@ def test_terraform_is_formatted() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_cors_allows_every_method_the_routes_use() -> None:
-    """admin.html's PUT /api/events/{event} once failed its preflight: no PUT was allowed."""
-    found = re.search(r"allow_methods\s*=\s*\[([^\]]*)\]", tf_locals("api.tf"))
+def hcl_block(text: str, opening: str) -> str:
+    """The block that starts with ``opening`` (up to its matching brace)."""
+    start = text.index(opening)
+    depth = 0
+    for i in range(text.index("{", start), len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start : i + 1]
+    raise AssertionError(f"unclosed block {opening!r}")
+
+
+def test_the_page_reaches_every_route_through_its_own_origin() -> None:
+    """admin.html's PUT /api/events/{event} once failed a CORS preflight that allowed no
+    PUT: the page now calls /api/* on its own CloudFront distribution, which must pass
+    every method the routes use to API Gateway, with the header the functions require."""
+    site = tf_locals("site.tf")
+    behaviour = hcl_block(site, "ordered_cache_behavior {")
+    assert 'path_pattern               = "/api/*"' in behaviour
+    found = re.search(r"allowed_methods\s*=\s*\[([^\]]*)\]", behaviour)
     assert found is not None
     allowed = set(re.findall(r'"(\w+)"', found.group(1)))
     used = {key.split()[0] for key in terraform_routes()}
     assert used | {"OPTIONS"} <= allowed
+    assert 'target_origin_id           = "api"' in behaviour
+    assert "data.aws_cloudfront_cache_policy.disabled.id" in behaviour
+    api_origin = hcl_block(site, 'origin {\n    origin_id   = "api"')
+    assert 'name  = "X-Huchu-Origin"' in api_origin and "var.origin_secret" in api_origin
+    assert 'HUCHU_ORIGIN_REQUIRED      = "true"' in tf_locals("main.tf")
+    assert "local.site_origin" in hcl_block(tf_locals("outputs.tf"), 'output "api_url"')
+
+
+def test_every_route_is_throttled_and_clients_are_limited_by_the_web_acl() -> None:
+    """API Gateway limits each route (by kind); the web ACL limits each client on the API
+    and on uploads, so one client cannot use the whole upload budget."""
+    stage = hcl_block(tf_locals("api.tf"), 'resource "aws_apigatewayv2_stage" "default"')
+    assert "for_each = local.route_kinds" in hcl_block(stage, 'dynamic "route_settings"')
+    kinds = hcl_block(tf_locals("main.tf"), "route_kinds = {")
+    assert "for r, fn in local.routes" in kinds
+    limits = hcl_block(tf_locals("variables.tf"), 'variable "route_limits"')
+    rates = dict(re.findall(r"(\w+)\s*=\s*\{ rate = (\d+)", limits))
+    assert set(rates) == {"upload", "read", "write", "admin"}
+    assert re.findall(r'"(\w+)"', kinds) == ["upload", "admin", "admin", "read", "write"]
+    assert int(rates["upload"]) < int(rates["read"])
+
+    acl = hcl_block(tf_locals("waf.tf"), 'resource "aws_wafv2_web_acl" "site"')
+    rules = {
+        name: hcl_block(acl[acl.rindex("rule {", 0, acl.index(f'"{name}"')) :], "rule {")
+        for name in ("api-per-address", "uploads-per-address", "uploads-per-client")
+    }
+    for rule in rules.values():
+        assert "rate_based_statement" in rule and "block {}" in rule
+    assert 'search_string         = "/api/"' in rules["api-per-address"]
+    for name in ("uploads-per-address", "uploads-per-client"):
+        assert "^/api/(photos|uploads)(/[^/]+/process)?$" in rules[name]
+        assert 'search_string         = "POST"' in rules[name]
+    assert 'name = "x-huchu-owner"' in rules["uploads-per-client"]
+    assert "web_acl_id          = aws_wafv2_web_acl.site.arn" in tf_locals("site.tf")
 
 
 def test_routes_that_write_go_to_functions_whose_role_writes() -> None:
