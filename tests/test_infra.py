@@ -110,6 +110,22 @@ def test_qdrant_server_matches_the_client() -> None:
     assert tag.split(".")[:2] == version("qdrant-client").split(".")[:2]
 
 
+def test_server_images_are_pinned_once_in_compose() -> None:
+    """Terraform runs the images compose runs (it reads docker-compose.yml): its Qdrant
+    once lagged eight minor versions behind compose and the client."""
+    terraform = ROOT / "infra" / "terraform"
+    sources = {p: p.read_text() for p in terraform.rglob("*.tf")}
+    for path, text in sources.items():
+        for image in ("qdrant/qdrant:", "falkordb/falkordb:"):
+            assert image not in text, f"{path.relative_to(ROOT)} pins {image} itself"
+    main = sources[terraform / "main.tf"]
+    assert 'yamldecode(file("${path.module}/../../docker-compose.yml"))' in main
+    assert "image              = local.compose.services.qdrant.image" in main
+    assert "image         = local.compose.services.falkordb.image" in main
+    services = _resolved()["services"]
+    assert services["falkordb"]["image"].startswith("falkordb/falkordb:v")
+
+
 def test_inference_reserves_a_gpu_unless_overridden() -> None:
     gpu = _resolved()["services"]["inference"]
     devices = gpu["deploy"]["resources"]["reservations"]["devices"]

@@ -146,5 +146,12 @@ resource "aws_lambda_function" "fn" {
     log_group  = aws_cloudwatch_log_group.fn[each.key].name
   }
 
+  lifecycle {
+    precondition {
+      condition     = local.qdrant_url != ""
+      error_message = "qdrant = \"cloud\" needs qdrant_url (or leave qdrant = \"ec2\")."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.fn, aws_iam_role_policy_attachment.vpc]
 }

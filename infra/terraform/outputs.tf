@@ -25,3 +25,8 @@ output "secret_arn" {
 output "qdrant_url" {
   value = local.qdrant_url
 }
+
+output "graph_url" {
+  description = "Empty when the managed FalkorDB's URL is in the app secret."
+  value       = local.graph_url
+}

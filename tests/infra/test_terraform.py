@@ -73,7 +73,7 @@ def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
     assert failed == []
     # Every file is scanned, the Qdrant module too.
     scanned = {c["file_path"] for c in checkov_report["results"]["passed_checks"]}
-    assert "/modules/qdrant_fargate/main.tf" in scanned and "/functions.tf" in scanned
+    assert "/modules/store_instance/main.tf" in scanned and "/functions.tf" in scanned
     assert summary["passed"] > 250
 
 
@@ -238,3 +238,40 @@ def test_routes_that_write_go_to_functions_whose_role_writes() -> None:
     for key, function in terraform_routes().items():
         if not key.startswith("GET ") and key not in readers_only:
             assert function in writers, key
+
+
+def provider_mirror() -> Path | None:
+    """A local copy of the AWS provider (``terraform init -plugin-dir``): none is downloaded."""
+    for candidate in (os.environ.get("HUCHU_TERRAFORM_PLUGIN_DIR", ""), "/opt/tf-plugins"):
+        if candidate and (Path(candidate) / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+            return Path(candidate)
+    return None
+
+
+def test_terraform_validates_and_plans_what_its_tests_say(tmp_path: Path) -> None:
+    """`terraform validate`, then `terraform test` (infra/terraform/tests): the stack planned
+    against a mocked AWS provider, with and without managed stores."""
+    mirror = provider_mirror()
+    if shutil.which("terraform") is None or mirror is None:
+        pytest.skip("terraform or a local copy of its AWS provider is not installed")
+    work = tmp_path / "infra" / "terraform"
+    shutil.copytree(TERRAFORM, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    shutil.copyfile(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+    env |= {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    for args in (
+        ["init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"],
+        ["validate"],
+        ["test"],
+    ):
+        out = subprocess.run(
+            ["terraform", *args, "-no-color"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, (
+            f"terraform {args[0]}:\n{out.stdout[-4000:]}{out.stderr[-4000:]}"
+        )
