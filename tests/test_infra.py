@@ -110,6 +110,13 @@ def test_qdrant_server_matches_the_client() -> None:
     assert tag.split(".")[:2] == version("qdrant-client").split(".")[:2]
 
 
+def test_staged_uploads_expire_in_compose_as_on_aws() -> None:
+    """Staged photos never processed are gone the next day (Terraform's lifecycle rule)."""
+    init = " ".join(_resolved()["services"]["minio-init"]["command"])
+    assert "mc ilm rule add --expire-days 1 --prefix staging/ local/huchu-images" in init
+    assert "grep -q staging/" in init  # once: the init container runs on every `up`
+
+
 def test_server_images_are_pinned_once_in_compose() -> None:
     """Terraform runs the images compose runs (it reads docker-compose.yml): its Qdrant
     once lagged eight minor versions behind compose and the client."""
