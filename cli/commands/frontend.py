@@ -20,14 +20,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             from cli.main import CliError
 
             raise CliError("set HUCHU_SITE_BUCKET (and the HUCHU_S3_* variables) to publish")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from cli.main import CliError
         from huchu.stores.factory import s3_client
 
-        n = publish(out, s3_client(settings), bucket)
-        print(f"published {n} files to s3://{bucket}")
         distribution = args.distribution or os.environ.get("HUCHU_SITE_DISTRIBUTION")
-        if distribution:
-            done = invalidate(cloudfront_client(settings), distribution)
-            print(f"CloudFront distribution {distribution}: invalidation {done} of /*")
+        try:
+            n = publish(out, s3_client(settings), bucket)
+            print(f"published {n} files to s3://{bucket}")
+            if distribution:
+                done = invalidate(cloudfront_client(settings), distribution)
+                print(f"CloudFront distribution {distribution}: invalidation {done} of /*")
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise CliError(f"publish failed: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise CliError(f"publish failed: {exc}") from exc
     return 0
 
 
