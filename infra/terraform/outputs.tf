@@ -7,6 +7,11 @@ output "site_url" {
   value = local.site_origin
 }
 
+output "site_distribution" {
+  description = "The CloudFront distribution `huchu frontend publish --distribution` invalidates."
+  value       = aws_cloudfront_distribution.site.id
+}
+
 output "site_bucket" {
   description = "Where `huchu frontend publish` puts the page."
   value       = aws_s3_bucket.site.bucket
@@ -18,7 +23,7 @@ output "image_repository" {
 }
 
 output "secret_arn" {
-  description = "Put HUCHU_ADMIN_TOKEN, HUCHU_URL_SECRET (and HUCHU_QDRANT_API_KEY) here as JSON."
+  description = "Put HUCHU_ADMIN_TOKEN, HUCHU_URL_SECRET, HUCHU_QDRANT_API_KEY and HUCHU_ORIGIN_SECRET here as JSON."
   value       = aws_secretsmanager_secret.app.arn
 }
 
