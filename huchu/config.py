@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     graph_url: str | None = None  # a FalkorDB server; unset: an embedded one in the data dir
+    graph_password: str | None = None  # that server's password (AUTH), kept out of the URL
     s3_endpoint: str | None = None
     s3_bucket: str | None = None
     s3_access_key: str | None = None
@@ -67,7 +68,7 @@ class Settings(BaseSettings):
     origin_secret: str | None = None
     origin_required: bool = False  # Terraform sets it: production then needs origin_secret
 
-    @field_validator("admin_token", "url_secret", "origin_secret")
+    @field_validator("admin_token", "url_secret", "origin_secret", "graph_password")
     @classmethod
     def _refuse_placeholders(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in _PLACEHOLDER_SECRETS:

@@ -77,17 +77,19 @@ module "qdrant" {
 }
 
 module "falkordb" {
-  count         = var.graph == "ec2" ? 1 : 0
-  source        = "./modules/store_instance"
-  name          = "${var.name}-falkordb"
-  image         = local.compose.services.falkordb.image
-  port          = 6379
-  data_path     = "/var/lib/falkordb/data"
-  instance_type = var.graph_instance_type
-  volume_gb     = var.graph_volume_gb
-  vpc_id        = aws_vpc.main.id
-  subnet_id     = aws_subnet.private[0].id
-  client_sg_id  = aws_security_group.functions.id
-  secret_arn    = aws_secretsmanager_secret.app.arn
-  kms_key_arn   = aws_kms_key.main.arn
+  count     = var.graph == "ec2" ? 1 : 0
+  source    = "./modules/store_instance"
+  name      = "${var.name}-falkordb"
+  image     = local.compose.services.falkordb.image
+  port      = 6379
+  data_path = "/var/lib/falkordb/data"
+  # The functions send the same password (HUCHU_GRAPH_PASSWORD from the app secret).
+  redis_password_key = "HUCHU_GRAPH_PASSWORD"
+  instance_type      = var.graph_instance_type
+  volume_gb          = var.graph_volume_gb
+  vpc_id             = aws_vpc.main.id
+  subnet_id          = aws_subnet.private[0].id
+  client_sg_id       = aws_security_group.functions.id
+  secret_arn         = aws_secretsmanager_secret.app.arn
+  kms_key_arn        = aws_kms_key.main.arn
 }

@@ -1,5 +1,6 @@
 # One secret holds the app's secrets as JSON: HUCHU_ADMIN_TOKEN, HUCHU_URL_SECRET,
-# HUCHU_QDRANT_API_KEY and HUCHU_ORIGIN_SECRET (a managed FalkorDB's HUCHU_GRAPH_URL too).
+# HUCHU_QDRANT_API_KEY, HUCHU_GRAPH_PASSWORD and HUCHU_ORIGIN_SECRET (a managed FalkorDB's
+# HUCHU_GRAPH_URL too).
 # Terraform creates it empty; the operator sets the value (docs/serverless.md), so no
 # secret is in an environment variable, and only origin_secret (which CloudFront sends) is
 # in the state, kept in an encrypted bucket.

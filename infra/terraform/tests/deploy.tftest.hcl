@@ -44,6 +44,10 @@ run "by_default_the_vectors_and_the_graph_get_instances_with_block_storage" {
     error_message = "FalkorDB's image must be the one compose runs"
   }
   assert {
+    condition     = module.falkordb[0].redis_password_key == "HUCHU_GRAPH_PASSWORD"
+    error_message = "FalkorDB must ask for the password the functions read from the app secret"
+  }
+  assert {
     condition     = startswith(aws_lambda_function.fn["catalog"].environment[0].variables["HUCHU_GRAPH_URL"], "redis://")
     error_message = "the functions must be told where the graph is"
   }

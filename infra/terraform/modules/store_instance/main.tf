@@ -94,6 +94,7 @@ resource "aws_instance" "this" {
     secret_arn         = var.secret_arn
     environment        = var.environment
     secret_environment = var.secret_environment
+    redis_password_key = var.redis_password_key
     image              = var.image
     port               = var.port
     data_path          = var.data_path

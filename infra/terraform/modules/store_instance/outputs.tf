@@ -10,3 +10,8 @@ output "security_group_id" {
 output "image" {
   value = var.image
 }
+
+output "redis_password_key" {
+  description = "The app secret's key the server takes its password from (empty: none)."
+  value       = var.redis_password_key
+}

@@ -29,6 +29,12 @@ variable "secret_environment" {
   default     = {}
 }
 
+variable "redis_password_key" {
+  description = "A key of the app secret: the server (FalkorDB) then runs with --requirepass set to it, and refuses to start without it."
+  type        = string
+  default     = ""
+}
+
 variable "vpc_id" {
   type = string
 }
