@@ -221,12 +221,23 @@ def _no_sync() -> None:
     pass
 
 
-def ort_rates(
-    path: Path, size: int, provider: str, min_s: float, max_iter: int
-) -> dict[int, float]:
+def session_on(path: Path, provider: str) -> Any:
+    """An onnxruntime session that runs on ``provider``, or RuntimeError: onnxruntime falls
+    back to the CPU when a provider fails to load (a CUDA library missing), which would
+    report CPU figures as GPU ones."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=[provider])
+    used = session.get_providers()
+    if not used or used[0] != provider:
+        raise RuntimeError(f"{provider} was asked for; the session runs on {used}")
+    return session
+
+
+def ort_rates(
+    path: Path, size: int, provider: str, min_s: float, max_iter: int
+) -> dict[int, float]:
+    session = session_on(path, provider)
     rates = {}
     for batch in BATCHES:
         x = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
@@ -272,7 +283,7 @@ def main() -> int:
     result: dict[str, Any] = {
         "host": platform.node(),
         "onnxruntime": ort.__version__,
-        "providers": providers,
+        "providers_available": providers,
         "torch": torch.__version__,
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "gmacs_per_image": {name: round(gmacs(name), 2) for name in MODELS},
@@ -283,11 +294,15 @@ def main() -> int:
         for name, (_, size) in MODELS.items():
             path = export(name, Path(tmp))
             rates[f"{name} ort-cpu"] = ort_rates(path, size, "CPUExecutionProvider", 0.0, cpu_iter)
+            cuda: dict[int, float] | None = None
             if "CUDAExecutionProvider" in providers:
-                rates[f"{name} ort-cuda"] = ort_rates(
-                    path, size, "CUDAExecutionProvider", min_s, max_iter
-                )
-            elif torch.cuda.is_available():
+                try:
+                    cuda = ort_rates(path, size, "CUDAExecutionProvider", min_s, max_iter)
+                    rates[f"{name} ort-cuda"] = cuda
+                    result.setdefault("session_providers", {})[name] = "CUDAExecutionProvider"
+                except RuntimeError as exc:  # listed, but it did not load
+                    result["note"] = str(exc)
+            if cuda is None and torch.cuda.is_available():
                 rates[f"{name} torch-cuda-fp32"] = torch_rates(name, False, min_s, max_iter)
                 rates[f"{name} torch-cuda-fp16"] = torch_rates(name, True, min_s, max_iter)
     for how in sorted({k.split(" ", 1)[1] for k in rates}):
@@ -295,8 +310,10 @@ def main() -> int:
             rates[f"scrfd_10g_like {how}"], rates[f"iresnet50 {how}"]
         )
     result["rates"] = {k: {str(b): round(v, 1) for b, v in r.items()} for k, r in rates.items()}
-    if "CUDAExecutionProvider" not in providers:
-        result["note"] = "onnxruntime has no CUDA provider here; GPU figures are PyTorch on CUDA"
+    if "session_providers" not in result:
+        result.setdefault(
+            "note", "onnxruntime has no CUDA provider here; GPU figures are PyTorch on CUDA"
+        )
     print(json.dumps({k: v for k, v in result.items() if k != "rates"}))
     print(f"{'model backend':42s}" + "".join(f"{'batch ' + str(b):>12s}" for b in BATCHES))
     for key, r in rates.items():

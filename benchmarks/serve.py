@@ -1,14 +1,16 @@
-"""Images/s through Ray Serve at concurrency 1 and 8, beside in-process inference.
+"""Images/s through Ray Serve at concurrency 1, 8 and 16, beside in-process inference.
 
 Starts local Ray (ports pinned), runs ``serve.app:build_app`` with one detector replica
-(so every batch is seen), and posts the celebrity sample to ``/analyze`` from 1 and 8
-concurrent clients. In the same run, the baseline: the same engine in this process,
+(so every batch is seen; ``--max-replicas N`` lets it autoscale from one to N at the
+config's target), and posts the celebrity sample to ``/analyze`` from each number of
+concurrent clients (``--concurrency``). In the same run, the baseline: the same engine in this process,
 image by image (``analyze_bytes``) and in batches of 8 (``analyze_many``), with one
 OpenMP thread as Ray gives a one-CPU replica. Prints
 images/s, the ratio to the in-process baseline, and the batch-size histogram that the
 ``x-huchu-batch-size`` header reports.
 
     python benchmarks/serve.py [--data DIR] [--engine dlib|insightface] [--rounds N]
+        [--concurrency 1 8 16] [--max-replicas 1]
 
 ``--engine insightface`` uses stand-in buffalo_l files (real shapes, random weights)
 unless ``--models`` points at a real pack.
@@ -85,12 +87,22 @@ async def through_serve(
     return len(images) / (time.perf_counter() - start), sizes
 
 
+def _detector_replicas() -> int:
+    from ray import serve
+    from ray.serve._private.common import ReplicaState
+
+    status = serve.status().applications["huchu"].deployments["Detector"]
+    return int(status.replica_states.get(ReplicaState.RUNNING, 0))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data")
     parser.add_argument("--engine", default="dlib", choices=["dlib", "insightface"])
     parser.add_argument("--models", help="a models dir with buffalo_l/ (insightface)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 16])
+    parser.add_argument("--max-replicas", type=int, default=1)
     args = parser.parse_args()
     images = list(photos(sample_dir(args.data)).values()) * args.rounds
 
@@ -130,14 +142,15 @@ def main() -> int:
                 engine=args.engine,
                 models_dir=str(models),
                 min_replicas=1,
-                max_replicas=1,
+                max_replicas=args.max_replicas,
                 swap=False,
             )
         )
         serve.run(app, name="huchu", route_prefix="/")
         url = f"http://127.0.0.1:{port}"
         asyncio.run(through_serve(url, images[:4], 2))  # warm-up
-        results = {c: asyncio.run(through_serve(url, images, c)) for c in (1, 8)}
+        results = {c: asyncio.run(through_serve(url, images, c)) for c in args.concurrency}
+        replicas = _detector_replicas()
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -146,7 +159,11 @@ def main() -> int:
     tmp.cleanup()
     single, batched = max(first[0], second[0]), max(first[1], second[1])
 
-    print(f"engine {args.engine}, {len(images)} images, {os.cpu_count()} cores, 1 detector replica")
+    print(
+        f"engine {args.engine}, {len(images)} images, {os.cpu_count()} cores, "
+        f"detector replicas 1 to {args.max_replicas} ({replicas} at the end), "
+        f"target_ongoing_requests {AppArgs().detector_target:g}"
+    )
     print(f"{'run':36s} {'images/s':>9s} {'vs in-process':>14s}")
     print(f"{'in-process, one at a time (baseline)':36s} {single:9.2f} {1.0:13.2f}x")
     print(f"{'in-process, batches of 8':36s} {batched:9.2f} {batched / single:13.2f}x")
@@ -156,7 +173,11 @@ def main() -> int:
         )
     for concurrency, (_, sizes) in results.items():
         hist = ", ".join(f"{size}: {count}" for size, count in sorted(sizes.items()))
-        print(f"batch sizes at concurrency {concurrency} (size: requests): {hist}")
+        batched = sum(n for size, n in sizes.items() if size > 1) / max(1, sum(sizes.values()))
+        print(
+            f"batch sizes at concurrency {concurrency} (size: requests): {hist}; "
+            f"{batched:.0%} of requests in batches larger than 1"
+        )
     return 0
 
 

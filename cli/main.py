@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("action", choices=["build", "publish"])
     f.add_argument("--api-url", default="")
     f.add_argument("--out", type=Path, default=Path("site"))
+    f.add_argument(
+        "--distribution",
+        help="CloudFront distribution to invalidate after publish (or HUCHU_SITE_DISTRIBUTION)",
+    )
     f.set_defaults(handler=_lazy("cli.commands.frontend", "run"))
     return p
 

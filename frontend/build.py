@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 from frontend.i18n import PAGES, TEXT
 from frontend.render import environment
@@ -54,13 +56,37 @@ def build_site(out: Path, api_url: str = "") -> Path:
     return out
 
 
-def publish(site: Path, objects: object) -> int:
-    """Upload a built site to the site bucket (an ObjectStore)."""
+# Pages change with every publish and must be seen at once; assets are named by content
+# (``?v=<hash>``) but CloudFront's cache key leaves the query out, so they are kept only
+# briefly, and a publish invalidates the distribution's copies.
+CACHE_CONTROL = {".html": "no-cache", ".css": "public, max-age=300", ".js": "public, max-age=300"}
+
+
+def publish(site: Path, client: Any, bucket: str) -> int:
+    """Upload a built site to the site bucket (an S3 client), each file with its type and
+    Cache-Control."""
     types = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript"}
     count = 0
     for path in sorted(Path(site).rglob("*")):
         if path.is_file():
-            key = str(path.relative_to(site))
-            objects.put(key, path.read_bytes(), types.get(path.suffix, "application/octet-stream"))  # type: ignore[attr-defined]
+            client.put_object(
+                Bucket=bucket,
+                Key=str(path.relative_to(site)),
+                Body=path.read_bytes(),
+                ContentType=types.get(path.suffix, "application/octet-stream"),
+                CacheControl=CACHE_CONTROL.get(path.suffix, "public, max-age=300"),
+            )
             count += 1
     return count
+
+
+def invalidate(cloudfront: Any, distribution: str) -> str:
+    """Drop CloudFront's copies of the whole site; the invalidation's id."""
+    answer = cloudfront.create_invalidation(
+        DistributionId=distribution,
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/*"]},
+            "CallerReference": f"huchu-publish-{time.time_ns()}",
+        },
+    )
+    return str(answer["Invalidation"]["Id"])

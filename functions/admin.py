@@ -1,4 +1,4 @@
-"""Admin function: embedding export (and the game's recompute, see averages)."""
+"""Admin function: embedding export and event set-up (the game's recompute: see averages)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ async def face_embedding(face_id: str, ctx: ContextDep, _: AdminDep) -> Embeddin
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_function("Huchu admin", [router], settings or Settings())
+    from functions import events  # on first use: a cold start imports no more
+
+    return create_function("Huchu admin", [router, events.setup_router], settings or Settings())
 
 
 handler = lazy_handler(create_app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp
 
 from functions import errors
 from huchu.config import Settings
-from huchu.errors import HuchuError, TooLarge, error_body
+from huchu.errors import Forbidden, HuchuError, TooLarge, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -76,6 +77,23 @@ class BodyLimit:
                 raise
         if over and not started:
             await _answer(scope, send, TooLarge("the upload is larger than the limit"))
+
+
+class OriginCheck:
+    """Only requests that came through CloudFront (its ``X-Huchu-Origin`` header) are
+    served: the web ACL's per-client limits cannot be gone around through API Gateway."""
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
+        self.app = app
+        self.secret = secret.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sent = dict(scope.get("headers", [])).get(b"x-huchu-origin", b"")
+            if not hmac.compare_digest(sent, self.secret):
+                await _answer(scope, send, Forbidden("call the API through the site's address"))
+                return
+        await self.app(scope, receive, send)
 
 
 async def _answer(scope: Scope, send: Send, exc: HuchuError) -> None:
@@ -156,6 +174,8 @@ def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> 
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     add_cors(app, settings)
+    if settings.origin_secret:
+        app.add_middleware(OriginCheck, secret=settings.origin_secret)
     return app
 
 

@@ -18,6 +18,7 @@ from functions.events import KnownEvent
 from functions.fragments import htmx
 from huchu.config import Settings
 from huchu.context import Context
+from huchu.errors import HuchuError
 from huchu.game import ranking, state
 from huchu.game import recompute as game
 from huchu.photos import family, validate
@@ -93,9 +94,13 @@ SWEEP_AFTER_S = 600.0
 
 def recompute_all(ctx: Context, sweep_after_s: float = SWEEP_AFTER_S) -> dict[str, int]:
     """Leftovers of crashed requests swept, then every event that has photos recomputed."""
-    swept = sweep(ctx, sweep_after_s)
-    if swept:
-        log.info("swept %s", dict(swept))
+    try:
+        swept = sweep(ctx, sweep_after_s)
+    except HuchuError as exc:  # what is left stays for the next sweep; the game goes on
+        log.warning("sweep stopped: %s", exc)
+    else:
+        if swept:
+            log.info("swept %s", dict(swept))
     return {ev: game.recompute(ctx, ev).version for ev in ctx.vectors.values(ctx.photos, "event")}
 
 

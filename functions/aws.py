@@ -21,6 +21,7 @@ log = logging.getLogger("huchu.aws")
 Handler = Callable[[Any, Any], Any]
 
 _secrets_loaded = False
+_settings_checked = False
 
 
 class UnsupportedEvent(ValueError):
@@ -44,6 +45,19 @@ def load_secrets() -> None:
         if key.startswith("HUCHU_") and isinstance(value, str) and value:
             os.environ.setdefault(key, value)
     _secrets_loaded = True
+
+
+def start() -> None:
+    """Once per container: the secrets, then the settings checked, so that a production
+    function missing a shared store fails every invocation with the variable's name instead
+    of keeping a store of its own in /tmp."""
+    global _settings_checked
+    load_secrets()
+    if not _settings_checked:
+        from huchu.config import Settings
+
+        Settings().check_production()
+        _settings_checked = True
 
 
 def is_http(event: Any) -> bool:
@@ -71,7 +85,7 @@ def schedule_target(event: Any) -> str | None:
 
 def _http_handler(name: str) -> Handler:
     def handler(event: Any, context: Any) -> Any:
-        load_secrets()
+        start()
         if not is_http(event):
             raise UnsupportedEvent(f"the {name} function takes HTTP API events only")
         module = importlib.import_module(f"functions.{name}")
@@ -93,7 +107,7 @@ def averages(event: Any, context: Any) -> Any:
     target = schedule_target(event)
     if target is None:
         return _averages_http(event, context)
-    load_secrets()
+    start()
     from functions.averages import schedule_handler
 
     answer = schedule_handler({"event": target}, context)

@@ -113,6 +113,7 @@ def create_embedded_app(
     for router in (
         photos.router,
         events.router,
+        events.setup_router,
         catalog.router,
         admin.router,
         averages.router,

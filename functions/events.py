@@ -18,6 +18,8 @@ from huchu.game.standing import standing
 from huchu.schemas import EventInfo, EventSetup, Standing
 
 router = APIRouter(tags=["events"])
+# The one write: served by the admin function on Lambda, whose role may write event set-ups.
+setup_router = APIRouter(tags=["events"])
 
 EventPath = Annotated[str, Path(pattern=EVENT_PATTERN, description="the event's slug")]
 
@@ -38,7 +40,7 @@ async def get_event(event: EventPath, request: Request, ctx: ContextDep) -> Resp
     return htmx(request, "fragments/event.html", "info", body)
 
 
-@router.put("/api/events/{event}", response_model=EventInfo, responses=responses(400, 403))
+@setup_router.put("/api/events/{event}", response_model=EventInfo, responses=responses(400, 403))
 async def put_event(event: EventPath, body: EventSetup, ctx: ContextDep, _: AdminDep) -> EventInfo:
     """Set up or change an event (admin): name, dates, open or closed."""
     return await blocking(events.put, ctx, event, body)
@@ -99,7 +101,7 @@ async def face_standing(face_id: str, request: Request, ctx: ContextDep) -> Resp
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_function("Huchu events", [router], settings or Settings())
+    return create_function("Huchu events", [router, setup_router], settings or Settings())
 
 
 handler = lazy_handler(create_app)

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     graph_url: str | None = None  # a FalkorDB server; unset: an embedded one in the data dir
+    graph_password: str | None = None  # that server's password (AUTH), kept out of the URL
     s3_endpoint: str | None = None
     s3_bucket: str | None = None
     s3_access_key: str | None = None
@@ -62,8 +63,12 @@ class Settings(BaseSettings):
     # Averages weigh each person once (``person``) or each face once (``face``).
     average_by: Literal["person", "face"] = "person"
     production: bool = False
+    # Behind CloudFront (AWS): the header value it adds to every API request (X-Huchu-Origin);
+    # when set, requests without it are refused, so nobody goes around the web ACL.
+    origin_secret: str | None = None
+    origin_required: bool = False  # Terraform sets it: production then needs origin_secret
 
-    @field_validator("admin_token", "url_secret")
+    @field_validator("admin_token", "url_secret", "origin_secret", "graph_password")
     @classmethod
     def _refuse_placeholders(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in _PLACEHOLDER_SECRETS:
@@ -86,12 +91,23 @@ class Settings(BaseSettings):
         return not (self.uses_s3 and self.qdrant_url and self.graph_url)
 
     def check_production(self) -> None:
-        """Refuse to start a production deployment that relies on embedded secrets."""
+        """Refuse to start a production deployment that relies on embedded secrets or keeps
+        a store of its own: every instance must share the vectors, the graph and the files."""
         if not self.production:
             return
-        missing = [name for name, value in (("HUCHU_URL_SECRET", self.url_secret),) if not value]
+        needs: list[tuple[str, str | None, str]] = [
+            ("HUCHU_URL_SECRET", self.url_secret, "signs links the same way on every instance"),
+            ("HUCHU_QDRANT_URL", self.qdrant_url, "the vectors; else each instance keeps its own"),
+            ("HUCHU_GRAPH_URL", self.graph_url, "the graph; else each instance starts its own"),
+            ("HUCHU_S3_BUCKET", self.s3_bucket, "the images; else each keeps them in its data dir"),
+        ]
+        if self.origin_required:
+            needs.append(("HUCHU_ORIGIN_SECRET", self.origin_secret, "CloudFront's origin header"))
+        missing = [(name, why) for name, value, why in needs if not (value and value.strip())]
         if missing:
-            raise ValueError(f"production mode needs {', '.join(missing)}")
+            names = ", ".join(name for name, _ in missing)
+            reasons = "; ".join(f"{name}: {why}" for name, why in missing)
+            raise ValueError(f"production mode needs {names} ({reasons})")
 
 
 # The defaults themselves (no environment read): for plain functions' keyword defaults.

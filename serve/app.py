@@ -22,7 +22,7 @@ def build_app(args: AppArgs) -> Application:
     detector = DETECTOR.options(
         ray_actor_options={"num_cpus": args.detector_cpus, "num_gpus": args.detector_gpus},
         autoscaling_config=args.autoscaling(
-            args.min_replicas, args.max_replicas, args.target_ongoing_requests
+            args.min_replicas, args.max_replicas, args.detector_target
         ),
         max_ongoing_requests=args.max_ongoing_requests,
         user_config=args.batch_config(),

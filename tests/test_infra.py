@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -108,6 +109,29 @@ def test_qdrant_server_matches_the_client() -> None:
 
     tag = _resolved()["services"]["qdrant"]["image"].rsplit(":v", 1)[1]
     assert tag.split(".")[:2] == version("qdrant-client").split(".")[:2]
+
+
+def test_staged_uploads_expire_in_compose_as_on_aws() -> None:
+    """Staged photos never processed are gone the next day (Terraform's lifecycle rule)."""
+    init = " ".join(_resolved()["services"]["minio-init"]["command"])
+    assert "mc ilm rule add --expire-days 1 --prefix staging/ local/huchu-images" in init
+    assert "grep -q staging/" in init  # once: the init container runs on every `up`
+
+
+def test_server_images_are_pinned_once_in_compose() -> None:
+    """Terraform runs the images compose runs (it reads docker-compose.yml): its Qdrant
+    once lagged eight minor versions behind compose and the client."""
+    terraform = ROOT / "infra" / "terraform"
+    sources = {p: p.read_text() for p in terraform.rglob("*.tf")}
+    for path, text in sources.items():
+        for image in ("qdrant/qdrant:", "falkordb/falkordb:"):
+            assert image not in text, f"{path.relative_to(ROOT)} pins {image} itself"
+    main = sources[terraform / "main.tf"]
+    assert 'yamldecode(file("${path.module}/../../docker-compose.yml"))' in main
+    for server in ("qdrant", "falkordb"):
+        assert re.search(rf"image\s+= local\.compose\.services\.{server}\.image", main), server
+    services = _resolved()["services"]
+    assert services["falkordb"]["image"].startswith("falkordb/falkordb:v")
 
 
 def test_inference_reserves_a_gpu_unless_overridden() -> None:

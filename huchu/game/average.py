@@ -74,8 +74,10 @@ class GameState:
     """What a recompute carries forward: accumulators, members and the watermark.
 
     ``members`` maps each folded face to the version it first counted in, so a delete
-    knows which versions it must redact; ``deletions`` counts deletes, so a version
-    rendered while a face was being deleted is dropped instead of published.
+    knows which versions it must redact; ``unredacted`` keeps that version for a face
+    taken out of the sums until its versions are redacted (a redaction that failed midway
+    stays owed); ``deletions`` counts deletes, so a version rendered while a face was
+    being deleted is dropped instead of published.
     """
 
     dim: int
@@ -86,6 +88,7 @@ class GameState:
     dirty: bool = False  # something was subtracted since the last version
     deletions: int = 0
     drawn: bool = True  # the newest version has its pictures (a delete publishes numbers first)
+    unredacted: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -117,6 +120,7 @@ class GameState:
             "dirty": self.dirty,
             "deletions": self.deletions,
             "drawn": self.drawn,
+            "unredacted": dict(sorted(self.unredacted.items())),
         }
 
     @classmethod
@@ -134,4 +138,5 @@ class GameState:
             bool(d.get("dirty", False)),
             int(d.get("deletions", 0)),
             bool(d.get("drawn", True)),
+            {str(k): int(v) for k, v in d.get("unredacted", {}).items()},
         )

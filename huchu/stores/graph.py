@@ -90,7 +90,11 @@ class FalkorGraph:
     embedded server this store started, if any."""
 
     def __init__(
-        self, url: str, on_close: Callable[[], None] | None = None, prefix: str = ""
+        self,
+        url: str,
+        on_close: Callable[[], None] | None = None,
+        prefix: str = "",
+        password: str | None = None,
     ) -> None:
         from falkordb import FalkorDB
 
@@ -98,8 +102,11 @@ class FalkorGraph:
         self.prefix = prefix  # keeps the graphs of several users of one server apart
         # Requests wait at most TIMEOUT_S on the database; the families' recompute (a whole
         # event through label propagation) has its own connection without that limit.
-        self._db = FalkorDB.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=5)
-        self._slow = FalkorDB.from_url(url, socket_timeout=None, socket_connect_timeout=5)
+        auth = {"password": password} if password else {}
+        self._db = FalkorDB.from_url(
+            url, socket_timeout=TIMEOUT_S, socket_connect_timeout=5, **auth
+        )
+        self._slow = FalkorDB.from_url(url, socket_timeout=None, socket_connect_timeout=5, **auth)
         self._on_close = on_close
         self._indexed: set[str] = set()
         self._lock = threading.Lock()

@@ -269,12 +269,22 @@ class S3ObjectStore:
         return str(answer["ETag"])
 
     def delete(self, keys: list[str]) -> None:
+        """Every key, or ``Unavailable``: DeleteObjects answers 200 even when it refused
+        some keys (access denied, a lock), naming them under ``Errors``."""
+        refused: list[dict[str, str]] = []
         for i in range(0, len(keys), 1000):
             chunk = [{"Key": k} for k in keys[i : i + 1000]]
             if chunk:
-                self._call(
+                answer = self._call(
                     "delete", self._s3.delete_objects, Delete={"Objects": chunk, "Quiet": True}
                 )
+                refused += answer.get("Errors") or []
+        if refused:
+            first = refused[0]
+            raise Unavailable(
+                f"object store delete failed for {len(refused)} of {len(keys)} keys "
+                f"({first.get('Key')!r}: {first.get('Code')})"
+            )
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []

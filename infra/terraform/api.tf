@@ -1,16 +1,12 @@
 # One HTTP API; every route the function apps have (tests/infra/test_terraform.py compares
-# routes.json with the apps). Throttles: docs/serverless.md.
+# routes.json with the apps). The page reaches it through its CloudFront distribution at
+# /api/* (site.tf), so there is no cross-origin call and no CORS; the functions refuse
+# requests that did not come through it. Throttles: a limit on every route, by kind
+# (var.route_limits); per client: the web ACL's rate rules (waf.tf). docs/serverless.md.
 
 resource "aws_apigatewayv2_api" "api" {
   name          = "${var.name}-api"
   protocol_type = "HTTP"
-  cors_configuration {
-    allow_origins  = concat([local.site_origin], [for a in var.site_aliases : "https://${a}"])
-    allow_methods  = ["GET", "POST", "DELETE", "OPTIONS"]
-    allow_headers  = ["hx-request", "hx-current-url", "hx-target", "hx-trigger", "hx-trigger-name", "hx-boosted", "x-huchu-owner", "x-huchu-lang", "authorization", "content-type"]
-    expose_headers = ["hx-trigger", "hx-redirect", "hx-retarget", "hx-reswap", "hx-push-url", "x-huchu-owner-token"]
-    max_age        = 600
-  }
 }
 
 resource "aws_apigatewayv2_integration" "fn" {
@@ -48,11 +44,11 @@ resource "aws_apigatewayv2_stage" "default" {
   }
 
   dynamic "route_settings" {
-    for_each = toset([for r in local.upload_paths : r if contains(keys(local.routes), r)])
+    for_each = local.route_kinds
     content {
-      route_key              = route_settings.value
-      throttling_rate_limit  = var.upload_rate_limit
-      throttling_burst_limit = var.upload_burst_limit
+      route_key              = route_settings.key
+      throttling_rate_limit  = var.route_limits[route_settings.value].rate
+      throttling_burst_limit = var.route_limits[route_settings.value].burst
     }
   }
 

@@ -1,22 +1,13 @@
-# One image, one function per group, one role per function with only what it does:
-# photos writes and deletes photos, catalog and admin only read (and sign links),
-# averages and recompute write the game's images and state.
+# One image, one function per group, one role per function with only what it does
+# (permissions.json, which tests/infra/test_permissions.py runs each function's code
+# against): photos writes and deletes photos; catalog reads, and clears the look-alike
+# graph's owed-work marker; averages writes and deletes the game's files; admin reads and
+# writes event set-ups; recompute also sweeps what crashed requests left.
 
 locals {
-  s3_actions = {
-    photos    = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    catalog   = ["s3:GetObject"]
-    averages  = ["s3:GetObject", "s3:PutObject"]
-    admin     = ["s3:GetObject"]
-    recompute = ["s3:GetObject", "s3:PutObject"]
-  }
-  kms_actions = {
-    photos    = ["kms:Decrypt", "kms:GenerateDataKey"]
-    catalog   = ["kms:Decrypt"]
-    averages  = ["kms:Decrypt", "kms:GenerateDataKey"]
-    admin     = ["kms:Decrypt"]
-    recompute = ["kms:Decrypt", "kms:GenerateDataKey"]
-  }
+  s3_permissions = jsondecode(file("${path.module}/permissions.json"))
+  writes         = { for k, v in local.s3_permissions : k => anytrue([for s in v : contains(s.actions, "s3:PutObject")]) }
+  kms_actions    = { for k, w in local.writes : k => w ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"] }
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -37,10 +28,13 @@ resource "aws_iam_role" "fn" {
 
 data "aws_iam_policy_document" "fn" {
   for_each = local.functions
-  statement {
-    sid       = "Objects"
-    actions   = local.s3_actions[each.key]
-    resources = ["${aws_s3_bucket.images.arn}/*"]
+  dynamic "statement" {
+    for_each = local.s3_permissions[each.key]
+    content {
+      sid       = "Objects${statement.key}"
+      actions   = statement.value.actions
+      resources = [for k in statement.value.keys : "${aws_s3_bucket.images.arn}/${k}"]
+    }
   }
   statement {
     sid       = "ListObjects"
@@ -150,6 +144,13 @@ resource "aws_lambda_function" "fn" {
   logging_config {
     log_format = "Text"
     log_group  = aws_cloudwatch_log_group.fn[each.key].name
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.qdrant_url != ""
+      error_message = "qdrant = \"cloud\" needs qdrant_url (or leave qdrant = \"ec2\")."
+    }
   }
 
   depends_on = [aws_iam_role_policy.fn, aws_iam_role_policy_attachment.vpc]

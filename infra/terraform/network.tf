@@ -1,5 +1,5 @@
-# The functions run in private subnets so they reach a private Qdrant (Fargate) and a private
-# inference endpoint; S3 through a gateway endpoint, everything else (Qdrant Cloud, Secrets
+# The functions run in private subnets so they reach Qdrant and FalkorDB on their instances
+# and a private inference endpoint; S3 through a gateway endpoint, everything else (Qdrant Cloud, Secrets
 # Manager) through one NAT gateway.
 
 resource "aws_vpc" "main" {
@@ -81,7 +81,7 @@ resource "aws_vpc_endpoint" "s3" {
 
 resource "aws_security_group" "functions" {
   name        = "${var.name}-functions"
-  description = "Huchu functions: outbound HTTPS, Qdrant and the inference endpoint only"
+  description = "Huchu functions: outbound HTTPS, Qdrant, FalkorDB and the inference endpoint only"
   vpc_id      = aws_vpc.main.id
 
   egress {
@@ -92,11 +92,18 @@ resource "aws_security_group" "functions" {
     cidr_blocks = ["0.0.0.0/0"]
   }
   egress {
-    description = "Qdrant on Fargate (REST)"
+    description = "Qdrant on its instance (REST)"
     from_port   = 6333
     to_port     = 6333
     protocol    = "tcp"
     cidr_blocks = [var.vpc_cidr]
+  }
+  egress {
+    description = "FalkorDB: on its instance, or the managed server port"
+    from_port   = var.graph == "ec2" ? 6379 : var.graph_port
+    to_port     = var.graph == "ec2" ? 6379 : var.graph_port
+    protocol    = "tcp"
+    cidr_blocks = [var.graph == "ec2" ? var.vpc_cidr : "0.0.0.0/0"]
   }
   egress {
     description = "Ray Serve inference endpoint"

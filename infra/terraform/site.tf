@@ -79,6 +79,16 @@ data "aws_cloudfront_cache_policy" "optimized" {
   name = "Managed-CachingOptimized"
 }
 
+# The API is reached through the page's own distribution (/api/*), so the web ACL's rate
+# rules (waf.tf) see every API request, and the page calls its own origin (no CORS).
+data "aws_cloudfront_cache_policy" "disabled" {
+  name = "Managed-CachingDisabled"
+}
+
+data "aws_cloudfront_origin_request_policy" "api" {
+  name = "Managed-AllViewerExceptHostHeader"
+}
+
 resource "aws_cloudfront_response_headers_policy" "site" {
   name = "${var.name}-site"
   security_headers_config {
@@ -105,7 +115,7 @@ resource "aws_cloudfront_response_headers_policy" "site" {
 resource "aws_cloudfront_distribution" "site" {
   #checkov:skip=CKV_AWS_174:the default *.cloudfront.net certificate fixes the protocol; with site_certificate_arn the minimum is TLSv1.2_2021
   #checkov:skip=CKV2_AWS_42:a custom certificate is optional (site_aliases + site_certificate_arn); the default one serves HTTPS
-  #checkov:skip=CKV_AWS_310:one static origin; S3 is the failover CloudFront would fall back to
+  #checkov:skip=CKV_AWS_310:the page's bucket and the API are one origin each; neither has a second copy to fail over to
   #checkov:skip=CKV_AWS_374:the event page is public: no country is refused
   #checkov:skip=CKV2_AWS_47:the web ACL has the known-bad-inputs group (Log4j); the anonymous-IP group would refuse participants on VPNs
   enabled             = true
@@ -119,6 +129,35 @@ resource "aws_cloudfront_distribution" "site" {
     origin_id                = "site"
     domain_name              = aws_s3_bucket.site.bucket_regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.site.id
+  }
+
+  origin {
+    origin_id   = "api"
+    domain_name = replace(aws_apigatewayv2_api.api.api_endpoint, "https://", "")
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "https-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+    # The functions refuse requests without it (HUCHU_ORIGIN_SECRET): nobody goes around
+    # the web ACL by calling API Gateway's own address.
+    custom_header {
+      name  = "X-Huchu-Origin"
+      value = var.origin_secret
+    }
+  }
+
+  ordered_cache_behavior {
+    path_pattern               = "/api/*"
+    target_origin_id           = "api"
+    viewer_protocol_policy     = "https-only"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = data.aws_cloudfront_cache_policy.disabled.id
+    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.api.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.site.id
   }
 
   default_cache_behavior {

@@ -15,30 +15,62 @@ variable "image_tag" {
 }
 
 variable "qdrant" {
-  description = "Where the vectors live: \"cloud\" (Qdrant Cloud, qdrant_url) or \"fargate\" (ECS Fargate with EFS, in this VPC)."
+  description = "Where the vectors live: \"ec2\" (Qdrant on an instance with an EBS volume, in this VPC) or \"cloud\" (a managed Qdrant at qdrant_url)."
   type        = string
-  default     = "cloud"
+  default     = "ec2"
   validation {
-    condition     = contains(["cloud", "fargate"], var.qdrant)
-    error_message = "qdrant must be cloud or fargate."
+    condition     = contains(["ec2", "cloud"], var.qdrant)
+    error_message = "qdrant must be ec2 or cloud."
   }
 }
 
 variable "qdrant_url" {
-  description = "The Qdrant Cloud cluster URL (qdrant = \"cloud\"); its API key is the secret's HUCHU_QDRANT_API_KEY."
+  description = "The managed Qdrant cluster's URL (qdrant = \"cloud\"); its API key is the secret's HUCHU_QDRANT_API_KEY."
   type        = string
   default     = ""
 }
 
-variable "qdrant_image" {
-  description = "Qdrant's image for qdrant = \"fargate\" (the version compose runs)."
+variable "qdrant_instance_type" {
+  description = "Qdrant's instance (qdrant = \"ec2\"): memory for the vectors and their index."
   type        = string
-  default     = "qdrant/qdrant:v1.12.6"
+  default     = "r6i.large"
+}
+
+variable "qdrant_volume_gb" {
+  type    = number
+  default = 50
+}
+
+variable "graph" {
+  description = "Where the look-alike graph lives: \"ec2\" (FalkorDB on an instance with an EBS volume, in this VPC) or \"url\" (a managed FalkorDB)."
+  type        = string
+  default     = "ec2"
+  validation {
+    condition     = contains(["ec2", "url"], var.graph)
+    error_message = "graph must be ec2 or url."
+  }
 }
 
 variable "graph_url" {
-  description = "A FalkorDB server for the look-alike graph (redis://host:port)."
+  description = "A managed FalkorDB (graph = \"url\"), redis://host:port or rediss://; one with a password goes in the app secret as HUCHU_GRAPH_URL instead (leave this empty)."
   type        = string
+  default     = ""
+}
+
+variable "graph_port" {
+  description = "The managed FalkorDB's port (graph = \"url\"), opened in the functions' security group."
+  type        = number
+  default     = 6379
+}
+
+variable "graph_instance_type" {
+  type    = string
+  default = "t3.large"
+}
+
+variable "graph_volume_gb" {
+  type    = number
+  default = 20
 }
 
 variable "inference_url" {
@@ -123,15 +155,44 @@ variable "api_burst_limit" {
   default = 2000
 }
 
-variable "upload_rate_limit" {
-  description = "Steady requests per second on each upload route."
+variable "route_limits" {
+  description = "Steady requests per second and burst on each route, by kind (main.tf's route_kinds)."
+  type        = map(object({ rate = number, burst = number }))
+  default = {
+    upload = { rate = 100, burst = 200 }
+    read   = { rate = 500, burst = 1000 }
+    write  = { rate = 50, burst = 100 }
+    admin  = { rate = 5, burst = 10 }
+  }
+}
+
+# Per address, per five minutes (AWS WAF's window), on /api/* through CloudFront.
+variable "api_requests_per_address" {
+  description = "API requests one address may make in five minutes (a venue's Wi-Fi is one address)."
+  type        = number
+  default     = 20000
+}
+
+variable "uploads_per_address" {
+  description = "Uploads (POST /api/photos, /api/uploads) one address may make in five minutes."
+  type        = number
+  default     = 3000
+}
+
+variable "uploads_per_client" {
+  description = "Uploads one participant (address and owner token) may make in five minutes."
   type        = number
   default     = 100
 }
 
-variable "upload_burst_limit" {
-  type    = number
-  default = 200
+variable "origin_secret" {
+  description = "Value of the X-Huchu-Origin header CloudFront adds to API requests; also put it in the app secret as HUCHU_ORIGIN_SECRET (openssl rand -hex 32)."
+  type        = string
+  sensitive   = true
+  validation {
+    condition     = length(var.origin_secret) >= 32
+    error_message = "origin_secret must be at least 32 characters (openssl rand -hex 32)."
+  }
 }
 
 variable "concurrency" {

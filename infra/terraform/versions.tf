@@ -1,5 +1,9 @@
 terraform {
-  required_version = ">= 1.6"
+  # 1.10: S3 state locking without DynamoDB (use_lockfile); 1.7: `terraform test` mocks.
+  required_version = ">= 1.10"
+  # The state (it holds origin_secret) lives in an encrypted, versioned S3 bucket of the
+  # operator's: `terraform init -backend-config=...` (docs/serverless.md, step 1).
+  backend "s3" {}
   required_providers {
     aws = {
       source  = "hashicorp/aws"

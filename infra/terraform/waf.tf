@@ -1,5 +1,7 @@
-# CloudFront's web ACL (us-east-1): AWS's common and known-bad-input rules and a
-# per-address rate well above one participant's use of the page.
+# CloudFront's web ACL (us-east-1), for the page and the API (/api/* through the same
+# distribution): AWS's common and known-bad-input rules, a per-address rate well above one
+# participant's use of the page, and per-client limits on the API and on uploads, so one
+# client cannot use the whole upload budget (API Gateway's throttles are per route).
 
 resource "aws_wafv2_web_acl" "site" {
   provider = aws.us_east_1
@@ -64,6 +66,149 @@ resource "aws_wafv2_web_acl" "site" {
     visibility_config {
       cloudwatch_metrics_enabled = true
       metric_name                = "per-address"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "api-per-address"
+    priority = 4
+    action {
+      block {}
+    }
+    statement {
+      rate_based_statement {
+        limit              = var.api_requests_per_address
+        aggregate_key_type = "IP"
+        scope_down_statement {
+          byte_match_statement {
+            search_string         = "/api/"
+            positional_constraint = "STARTS_WITH"
+            field_to_match {
+              uri_path {}
+            }
+            text_transformation {
+              priority = 0
+              type     = "NONE"
+            }
+          }
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "api-per-address"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "uploads-per-address"
+    priority = 5
+    action {
+      block {}
+    }
+    statement {
+      rate_based_statement {
+        limit              = var.uploads_per_address
+        aggregate_key_type = "IP"
+        scope_down_statement {
+          and_statement {
+            statement {
+              regex_match_statement {
+                regex_string = "^/api/(photos|uploads)(/[^/]+/process)?$"
+                field_to_match {
+                  uri_path {}
+                }
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+            statement {
+              byte_match_statement {
+                search_string         = "POST"
+                positional_constraint = "EXACTLY"
+                field_to_match {
+                  method {}
+                }
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "uploads-per-address"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    # A participant's uploads: address and owner token together (a venue shares the
+    # address; the page sends its token once it has one). A request without a token is
+    # counted by the per-address rules only.
+    name     = "uploads-per-client"
+    priority = 6
+    action {
+      block {}
+    }
+    statement {
+      rate_based_statement {
+        limit              = var.uploads_per_client
+        aggregate_key_type = "CUSTOM_KEYS"
+        custom_key {
+          ip {}
+        }
+        custom_key {
+          header {
+            name = "x-huchu-owner"
+            text_transformation {
+              priority = 0
+              type     = "NONE"
+            }
+          }
+        }
+        scope_down_statement {
+          and_statement {
+            statement {
+              regex_match_statement {
+                regex_string = "^/api/(photos|uploads)(/[^/]+/process)?$"
+                field_to_match {
+                  uri_path {}
+                }
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+            statement {
+              byte_match_statement {
+                search_string         = "POST"
+                positional_constraint = "EXACTLY"
+                field_to_match {
+                  method {}
+                }
+                text_transformation {
+                  priority = 0
+                  type     = "NONE"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "uploads-per-client"
       sampled_requests_enabled   = true
     }
   }

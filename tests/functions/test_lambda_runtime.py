@@ -125,7 +125,9 @@ def runtime_api() -> Iterator[RuntimeApi]:
         server.server_close()
 
 
-def start_runtime(api: RuntimeApi, handler: str, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_runtime(
+    api: RuntimeApi, handler: str, data_dir: Path, **settings: str
+) -> subprocess.Popen[bytes]:
     """The image's entry command, as Lambda starts it."""
     env = {
         **os.environ,
@@ -140,6 +142,7 @@ def start_runtime(api: RuntimeApi, handler: str, data_dir: Path) -> subprocess.P
         "HUCHU_RECOMPUTE_SECONDS": "0",
     }
     env.pop("HUCHU_SECRETS_ARN", None)
+    env |= settings
     return subprocess.Popen([sys.executable, "-m", "awslambdaric", handler], cwd=ROOT, env=env)
 
 
@@ -215,6 +218,41 @@ def test_http_function_refuses_a_schedule_payload(runtime_api: RuntimeApi, tmp_p
             api_gateway_v2("GET", "/api/admin/faces/nope/embedding", b"", "text/plain")
         )
         assert kind == "response" and answer["statusCode"] == 403, answer
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_production_refuses_to_serve_without_shared_stores(
+    runtime_api: RuntimeApi, tmp_path: Path
+) -> None:
+    """Terraform's defaults (an empty Qdrant and graph URL) once left every instance with a
+    vector store of its own in /tmp: now every invocation fails and names the variables."""
+    data = tmp_path / "data"
+    proc = start_runtime(
+        runtime_api,
+        "functions.aws.catalog",
+        data,
+        HUCHU_PRODUCTION="true",
+        HUCHU_URL_SECRET="a-real-url-secret-0b6f3e",
+        HUCHU_QDRANT_URL="",
+        HUCHU_GRAPH_URL="",
+        HUCHU_S3_BUCKET="huchu-images-123456789012",
+    )
+    try:
+        for _ in range(2):
+            kind, answer = runtime_api.invoke(
+                api_gateway_v2("GET", "/api/faces", b"", "text/plain")
+            )
+            assert kind == "error", answer
+            assert "HUCHU_QDRANT_URL" in answer["errorMessage"], answer
+            assert "HUCHU_GRAPH_URL" in answer["errorMessage"], answer
+            assert "HUCHU_S3_BUCKET" not in answer["errorMessage"], answer
+        assert not data.exists() or not any(data.iterdir())
     finally:
         proc.terminate()
         try:

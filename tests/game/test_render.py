@@ -246,7 +246,7 @@ def test_codeformer_restores_with_random_weights(
 
     torch = pytest.importorskip("torch")
     from huchu.game.render.codeformer import codeformer_class
-    from huchu.game.render.swap import CODEFORMER, Restorer
+    from huchu.game.render.restore import CODEFORMER, CheckpointError, Restorer
 
     assert Restorer.load(tmp_path) is None  # no weights: restoration is simply off
     torch.manual_seed(0)
@@ -269,7 +269,7 @@ def test_codeformer_restores_with_random_weights(
     (tmp_path / CODEFORMER).write_bytes(
         b""
     )  # weights present but unreadable: a clear failure, not a crash
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(CheckpointError, match=r"codeformer\.pth cannot be read"):
         Restorer.load(tmp_path)
 
 

@@ -282,3 +282,50 @@ def _api_answers_through(inference_url: str, tmp: Path, photo: bytes) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.slow
+def test_prescale_holds_replicas_before_any_load_and_lets_go_after(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """`python -m serve.prescale 2` then `serve deploy`: two detector replicas with no
+    traffic at all; the checked-in config deployed again: back to one."""
+    quick = {"upscale_delay_s": 1.0, "downscale_delay_s": 4.0, "look_back_period_s": 2.0}
+    small = {"num_cpus": 0.5}
+    base = _config(
+        tmp_path,
+        cluster.http_port,
+        Detector={"autoscaling_config": quick, "ray_actor_options": small},
+        Ingress={"autoscaling_config": {"max_replicas": 1}},
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "serve.prescale", "2", str(base)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    prescaled = tmp_path / "prescaled.yaml"
+    prescaled.write_text(out.stdout)
+
+    def deploy(config: Path) -> None:
+        done = subprocess.run(
+            [str(BIN / "serve"), "deploy", str(config), "--address", cluster.dashboard],
+            env=cluster.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+
+    def detectors() -> int:
+        try:
+            return _replicas()
+        except KeyError:  # the application is not there yet
+            return 0
+
+    deploy(prescaled)
+    _wait("two detector replicas without load", lambda: detectors() == 2, 180)
+    deploy(base)
+    _wait("back to one replica", lambda: detectors() == 1, 120)

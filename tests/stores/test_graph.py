@@ -311,3 +311,38 @@ def test_restarts_back_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert gaps == sorted(gaps) and gaps[-1] > 1.5 * gaps[0], gaps
     finally:
         store.close()
+
+
+def test_a_server_with_a_password_is_reached_with_the_settings_password(tmp_path: Path) -> None:
+    """FalkorDB on its instance (AWS) asks for a password; it comes from
+    HUCHU_GRAPH_PASSWORD (the app secret), not from the URL in the environment."""
+    from huchu.config import Settings
+    from huchu.stores.factory import build_graph_store
+
+    server, module = falkordb_server.binaries()
+    sock = tmp_path / "graph.sock"
+    proc = subprocess.Popen(
+        [
+            *(server, "--loadmodule", module, "--port", "0", "--unixsocket", str(sock)),
+            *("--unixsocketperm", "700", "--dir", str(tmp_path), "--save", ""),
+            *("--requirepass", "graph-password-5be1"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        assert eventually(sock.exists, 10)
+        settings = Settings.model_construct().model_copy(
+            update={"graph_url": f"unix://{sock}", "graph_password": "graph-password-5be1"}
+        )
+        graph = build_graph_store(settings)
+        try:
+            graph.ping()
+            graph.add_faces("g", [GraphFace("a", "p", "female")])
+            assert graph.links("g", "a") == []
+        finally:
+            graph.close()
+        with pytest.raises(Exception, match=r"(?i)auth"):  # redis' own error
+            FalkorGraph(f"unix://{sock}").ping()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -59,5 +59,59 @@ def test_publish_uploads_the_site_to_its_bucket(tmp_path: Path, s3_endpoint: str
     assert {"index.html", "en/index.html", "static/app.js", "static/vendor/htmx.min.js"} <= keys
     head = s3.head_object(Bucket="huchu-site-test", Key="index.html")
     assert head["ContentType"].startswith("text/html")
+    # Pages are revalidated at once; assets (CloudFront's cache key has no query string,
+    # so ?v=<hash> does not tell versions apart) are kept only briefly.
+    assert head["CacheControl"] == "no-cache"
+    script = s3.head_object(Bucket="huchu-site-test", Key="static/app.js")
+    assert script["CacheControl"] == "public, max-age=300"
+
+    import boto3
+
+    cloudfront = boto3.client(
+        "cloudfront",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    distribution = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": "huchu-test",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": "huchu-site-test.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "MinTTL": 0,
+            },
+        }
+    )["Distribution"]["Id"]
+    again = huchu(
+        "frontend",
+        "publish",
+        "--out",
+        str(tmp_path / "site"),
+        "--distribution",
+        distribution,
+        env=env,
+    )
+    assert again.returncode == 0, again.stderr
+    invalidations = cloudfront.list_invalidations(DistributionId=distribution)
+    assert invalidations["InvalidationList"]["Quantity"] == 1
+    (item,) = invalidations["InvalidationList"]["Items"]
+    paths = cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])
+    assert paths["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["/*"]
     missing = huchu("frontend", "publish", "--out", str(tmp_path / "site2"))
     assert missing.returncode == 2 and "HUCHU_SITE_BUCKET" in missing.stderr

@@ -39,13 +39,14 @@ def codeformer_class() -> Any:
     """The ``CodeFormer`` nn.Module class; ImportError if torch or codeformer-pip is missing."""
     import torch  # noqa: F401 - fail early with the real reason
 
+    # Loaded before: "codeformer" is now our stand-in package, which has no spec to find.
+    loaded = sys.modules.get(f"{_PKG}.archs.codeformer_arch")
+    if loaded is not None:
+        return loaded.CodeFormer
     spec = importlib.util.find_spec("codeformer")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("codeformer-pip is not installed")
     root = Path(next(iter(spec.submodule_search_locations))) / "basicsr"
-    loaded = sys.modules.get(f"{_PKG}.archs.codeformer_arch")
-    if loaded is not None:
-        return loaded.CodeFormer
     for name in ("codeformer", _PKG, f"{_PKG}.archs"):
         _module(name)
     utils = _module(f"{_PKG}.utils")

@@ -2,7 +2,8 @@
 
 Used when ``models/inswapper_128.onnx`` exists and the engine's embeddings are
 ArcFace 512-d (the space inswapper understands). CodeFormer runs when torch,
-codeformer-pip and ``models/codeformer.pth`` are all present (the ``swap`` extra).
+codeformer-pip and ``models/codeformer.pth`` are all present (the ``swap`` extra; the
+restore stage is ``restore.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from numpy.typing import NDArray
 
 from huchu.context import Context
 from huchu.engines.base import Face
+from huchu.game.render.restore import Restorer
 
 log = logging.getLogger(__name__)
 RGB = NDArray[np.uint8]
 INSWAPPER = "inswapper_128.onnx"
-CODEFORMER = "codeformer.pth"
 
 
 @dataclass
@@ -137,62 +138,6 @@ class SwapRenderer:
 
     def onto_points(self, image: RGB, kps: NDArray[np.float32], mean: NDArray[np.float64]) -> RGB:
         return self.swapper.swap(image, kps, mean)
-
-
-class Restorer:
-    """CodeFormer with our own alignment from the engine's key points (no facexlib)."""
-
-    def __init__(self, net: Any, torch: Any) -> None:
-        self.net = net
-        self.torch = torch
-
-    @classmethod
-    def load(cls, models_dir: Path) -> Restorer | None:
-        weights = models_dir / CODEFORMER
-        if not weights.is_file():
-            return None
-        try:
-            import torch
-
-            from huchu.game.render.codeformer import codeformer_class
-
-            CodeFormer = codeformer_class()
-        except ImportError:
-            log.warning(
-                "codeformer.pth found, torch or codeformer-pip missing: pip install -e '.[swap]'"
-            )
-            return None
-        net = CodeFormer(
-            dim_embd=512,
-            codebook_size=1024,
-            n_head=8,
-            n_layers=9,
-            connect_list=["32", "64", "128", "256"],
-        )
-        state = torch.load(str(weights), map_location="cpu", weights_only=True)
-        net.load_state_dict(state.get("params_ema", state), strict=False)
-        net.eval()
-        return cls(net, torch)
-
-    def restore(self, rgb: RGB, kps: NDArray[np.float32], fidelity: float = 0.7) -> RGB:
-        import cv2
-        from insightface.utils import face_align
-
-        crop, m = face_align.norm_crop2(rgb, kps, 512)
-        x = self.torch.from_numpy(crop.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
-        with self.torch.no_grad():
-            y = self.net(x, w=fidelity, adain=True)[0]
-        out = ((y[0].permute(1, 2, 0).clamp(-1, 1).numpy() + 1.0) * 127.5).astype(np.uint8)
-        inv = cv2.invertAffineTransform(m)
-        h, w = rgb.shape[:2]
-        back = cv2.warpAffine(out, inv, (w, h))
-        mask = cv2.warpAffine(np.full((512, 512), 255, np.uint8), inv, (w, h))
-        soft = (
-            cv2.GaussianBlur(cv2.erode(mask, np.ones((15, 15), np.uint8)), (31, 31), 0)[..., None]
-            / 255.0
-        )
-        blended: RGB = (back * soft + rgb * (1 - soft)).astype(np.uint8)
-        return blended
 
 
 def swap_renderer(ctx: Context) -> SwapRenderer | None:
