@@ -134,6 +134,22 @@ def test_versions_carry_pair_timeline_and_templates(
     assert [h["version"] for h in history] == [second["version"], first["version"]]
 
 
+def test_only_women_counted_give_no_pair_on_the_male_template(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    """The pair portrait needs both cohorts: never the female average on the suit and tie."""
+    upload(client, photos["astronaut.png"])
+    only_women = recompute(client)
+    assert {c["cohort"] for c in only_women["cohorts"]} == {"female", "all"}
+    assert only_women["pair_image_url"] is None and only_women["pair_portrait_url"] is None
+    assert "pair" not in only_women["template_urls"]
+    female = next(c for c in only_women["cohorts"] if c["cohort"] == "female")
+    assert female["portrait_url"]  # the counted cohort's own portrait stands instead
+    upload(client, photos["obama.jpg"])
+    both = recompute(client)
+    assert both["pair_image_url"] and both["pair_portrait_url"] and both["template_urls"]["pair"]
+
+
 def test_morph_sums_are_order_free_and_reversible(
     bundled_engine: FaceEngine, photos: dict[str, bytes]
 ) -> None:

@@ -143,7 +143,8 @@ def draw(
         _jpegs(files, cohort, shown)
         earlier = [f for f in map(_decoded, frames.get(cohort, [])) if f is not None]
         files[f"{cohort}-timeline.webp"] = (timeline_webp([*earlier, shown]), "image/webp")
-    if presented.get("female") is not None or presented.get("male") is not None:
+    # The pair only when both cohorts are counted: never a blank or borrowed half.
+    if presented.get("female") is not None and presented.get("male") is not None:
         pair = pair_image(presented.get("female"), presented.get("male"))
         _jpegs(files, "pair", pair)
     for job in templates or []:
@@ -278,13 +279,15 @@ def _template_jobs(
         if name in PORTRAITS:  # a cohort's own portrait: its largest face, that cohort
             placed = [(faces[0], name)] if faces and state.cohorts[name].count else []
         else:
+            # A face takes its own gender's average, never the other's: a template whose
+            # faces cannot all be given theirs (the pair, with only women counted) waits.
             placed = []
             for face in faces[:MAX_FACES]:
                 cohort = face.gender if face.gender in ("female", "male") else "all"
                 if not state.cohorts[cohort].count:
-                    cohort = "all"  # nobody of that gender yet: everyone's average
-                if state.cohorts[cohort].count:
-                    placed.append((face, cohort))
+                    placed = []
+                    break
+                placed.append((face, cohort))
         if placed:
             jobs.append(TemplateJob(name, rgb, tuple(placed)))
     return jobs
