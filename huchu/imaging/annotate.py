@@ -95,7 +95,7 @@ def legend(rgb: RGB, rejected: Sequence[Mark]) -> RGB:
     """A dark band across the bottom of the photo with a red tag and a line per reason."""
     h, w = rgb.shape[:2]
     lines = legend_lines(rejected)
-    size = max(12, round(min(w, h) / 30))
+    size = max(12, round(min(w, h) / 24))
     pad = size // 2
     band = len(lines) * (size + pad) + pad
     img = Image.fromarray(rgb)

@@ -110,8 +110,9 @@ def test_upload_draws_red_boxes_with_a_legend_and_stores_no_bystander(
     assert red.mean() > 0.5, "the bystander's box is red"
     # The legend: a band across the bottom, darker than the photo there, with a red tag.
     h = annotated.shape[0]
-    size = max(12, round(min(annotated.shape[:2]) / 30))
-    band, under = annotated[h - size :], s.rgb[h - size :]
+    size = max(12, round(min(annotated.shape[:2]) / 24))
+    margin = size // 2  # left of the red tag: the band alone, no words
+    band, under = annotated[h - size :, :margin], s.rgb[h - size :, :margin]
     assert band.mean() < 0.75 * under.mean()
     assert _red_pixels(annotated[h - 2 * size :]) > 20 > _red_pixels(s.rgb[h - 2 * size :])
 

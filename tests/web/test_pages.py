@@ -178,3 +178,30 @@ def _face_of(live: Live, _name: str) -> str:
     photos = httpx.get(f"{live.api}/api/photos", params={"limit": 50}).json()["items"]
     single = [p for p in photos if len([f for f in p["faces"] if f["accepted"]]) == 1]
     return str(single[-1]["faces"][0]["face_id"])
+
+
+def test_result_says_which_faces_count_and_why(
+    page: Any, live: Live, photos: dict[str, bytes], bundled_engine: Any, tmp_path: Path
+) -> None:
+    """A selfie with a stranger behind: the participant first, the stranger in red with its
+    reason on the page; the participant's standing on the result, the face page and "my
+    photos"."""
+    from tests.game.test_gate import crowd
+    from tests.scenes import encode
+
+    scene = crowd(bundled_engine, photos, "biden.jpg", "obama.jpg", "shrunk")
+    path = tmp_path / "scene.png"
+    path.write_bytes(encode(scene.rgb))
+    page.goto(f"{live.url}/en/index.html")
+    upload(page, str(path))
+    page.wait_for_selector(".result img.annotated", timeout=TIMEOUT)
+    faces = page.locator(".result .face")
+    assert faces.count() == 2
+    assert "accepted" in (faces.nth(0).get_attribute("class") or "")  # the participant first
+    summary = page.locator(".result .counted-summary").inner_text()
+    assert summary.startswith("In the game:")
+    reason = faces.nth(1).locator(".reason").inner_text()
+    assert "someone in the background" in reason, reason
+    assert page.locator(".result .not-counted-summary").count() == 1
+    page.wait_for_function("document.querySelector('.result img.annotated').naturalWidth > 0")
+    shot(page, "02b-result-bystander")
