@@ -23,6 +23,9 @@ KINDS: dict[str, tuple[float, float, str, str]] = {
     "behind": (0.55, 0.06, "top-left", "background"),
     "blurred": (0.75, 0.09, "top-left", "blurry"),
     "cut": (0.8, 0.0, "left-edge", "cut_off"),
+    # Just behind and above the participant's head, as in a crowded hall: inside the
+    # picture's canvas around the participant.
+    "above": (0.3, 0.0, "above", "background"),
 }
 
 
@@ -40,19 +43,25 @@ def scene(participant: RGB, main: Box, other: RGB, other_box: Box, kind: str) ->
     # A canvas with room around the participant: the photo on the right, its left edge
     # drawn out to the left as a backdrop (no seam for a detector to see).
     h, w = participant.shape[:2]
-    canvas = cv2.copyMakeBorder(participant, 0, 0, w // 2, 0, cv2.BORDER_REPLICATE)
-    backdrop = cv2.GaussianBlur(canvas[:, : w // 2 + 8], (0, 0), max(2.0, h / 40))
+    up = h // 3 if where == "above" else 0  # room above the head for a face behind it
+    canvas = cv2.copyMakeBorder(participant, up, 0, w // 2, 0, cv2.BORDER_REPLICATE)
+    backdrop = cv2.GaussianBlur(canvas, (0, 0), max(2.0, h / 40))
     canvas[:, : w // 2] = backdrop[:, : w // 2]
-    main_box = (main[0] + w // 2, main[1], main[2] + w // 2, main[3])
+    canvas[:up] = backdrop[:up]
+    main_box = (main[0] + w // 2, main[1] + up, main[2] + w // 2, main[3] + up)
     # The stranger's face with its head around it, scaled to its size in the scene.
     side = max(other_box[2] - other_box[0], other_box[3] - other_box[1])
     target = share * max(main[2] - main[0], main[3] - main[1])
     k = target / side
     cx, cy = (other_box[0] + other_box[2]) / 2, (other_box[1] + other_box[3]) / 2
     half = 0.9 * side
-    x0, y0 = max(0, round(cx - half)), max(0, round(cy - half))
-    x1, y1 = min(other.shape[1], round(cx + half)), min(other.shape[0], round(cy + half))
-    crop = other[y0:y1, x0:x1]
+    # A square centred on the face (the photo's edge repeated where it runs out), so the
+    # head fades out evenly around the face.
+    pad = round(half) + 1
+    padded = cv2.copyMakeBorder(other, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    x0, y0 = round(cx - half), round(cy - half)
+    n = round(2 * half)
+    crop = padded[y0 + pad : y0 + pad + n, x0 + pad : x0 + pad + n]
     size = (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k)))
     patch = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
     if blur > 0:
@@ -67,6 +76,10 @@ def scene(participant: RGB, main: Box, other: RGB, other_box: Box, kind: str) ->
     # At the left edge, about half the face lies outside the photo.
     left = -round(fx + 0.45 * target) if where == "left-edge" else round(0.05 * w)
     top = round(0.05 * h)
+    if where == "above":  # centred over the participant's head, its chin at their hairline
+        mh = main_box[3] - main_box[1]
+        left = round((main_box[0] + main_box[2]) / 2 - fx - target / 2)
+        top = round(main_box[1] - 0.4 * mh - fy - target)
     sx0, sy0 = max(0, left), max(0, top)
     sx1, sy1 = min(canvas.shape[1], left + pw), min(canvas.shape[0], top + ph)
     a = alpha[sy0 - top : sy1 - top, sx0 - left : sx1 - left]

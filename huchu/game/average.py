@@ -89,6 +89,9 @@ class GameState:
     deletions: int = 0
     drawn: bool = True  # the newest version has its pictures (a delete publishes numbers first)
     unredacted: dict[str, int] = field(default_factory=dict)
+    # Faces whose pictures went into the morph sums with per-pixel weights (the others,
+    # summed before the weights were kept, are taken out as they went in).
+    weighted: set[str] = field(default_factory=set)
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -121,6 +124,7 @@ class GameState:
             "deletions": self.deletions,
             "drawn": self.drawn,
             "unredacted": dict(sorted(self.unredacted.items())),
+            "weighted": sorted(self.weighted),
         }
 
     @classmethod
@@ -139,4 +143,5 @@ class GameState:
             int(d.get("deletions", 0)),
             bool(d.get("drawn", True)),
             {str(k): int(v) for k, v in d.get("unredacted", {}).items()},
+            {str(k) for k in d.get("weighted", [])},
         )

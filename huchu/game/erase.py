@@ -102,8 +102,10 @@ def subtract(
         for p, _ in hit:  # owed until its versions are redacted (redact.settle)
             state.unredacted[p["face_id"]] = state.members[p["face_id"]]
         for p, v in hit:
+            weighted = p["face_id"] in state.weighted  # taken out as it went in
             state.remove(p["face_id"], np.asarray(v), p.get("gender"), p.get("age"))
-            add_warp(morph, warps[p["face_id"]], p.get("gender"), -1)
+            state.weighted.discard(p["face_id"])
+            add_warp(morph, warps[p["face_id"]], p.get("gender"), -1, weighted)
         state.deletions += 1
         state.dirty = True
         return first

@@ -65,7 +65,22 @@ def warps_of(ctx: Context, payloads: list[dict[str, Any]]) -> dict[str, Warp | N
     """Each face's picture warped onto the canonical shape (a delete's few faces, here,
     before the state is locked)."""
     image = images_of(ctx)
+    payloads = with_others(ctx, payloads)
     return {p["face_id"]: warp_face(image, p) for p in payloads}
+
+
+def with_others(ctx: Context, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The faces' payloads with ``others``: the boxes of the other faces of their photos
+    (counted or not, from the photo records, which keep every face's box), whose pixels
+    never enter a face's sums."""
+    ids = sorted({str(p["photo_id"]) for p in payloads if p.get("photo_id")})
+    photos = {q.id: q.payload for q in ctx.vectors.retrieve(ctx.photos, ids)} if ids else {}
+    out = []
+    for p in payloads:
+        rows = photos.get(str(p.get("photo_id")), {}).get("faces", [])
+        others = [r["bbox"] for r in rows if r.get("index") != p.get("index")]
+        out.append({**p, "others": others})
+    return out
 
 
 # Faces per call to the process that warps them (whole photos): each call brings back one
@@ -101,7 +116,7 @@ def sum_pictures(ctx: Context, payloads: list[dict[str, Any]]) -> MorphState:
     return summed
 
 
-_WARP_FIELDS = ("face_id", "image_key", "landmarks", "gender")
+_WARP_FIELDS = ("face_id", "image_key", "landmarks", "gender", "others")
 
 
 def _photo_batches(
@@ -154,7 +169,7 @@ class Found:
     def scan(cls, ctx: Context, event: str, skip: frozenset[str] = frozenset()) -> Found:
         state = store.load_stats(ctx, event)[0]
         points = [p for p in new_faces(ctx, event, state) if p.id not in skip]
-        return cls(points, sum_pictures(ctx, [p.payload for p in points]))
+        return cls(points, sum_pictures(ctx, with_others(ctx, [p.payload for p in points])))
 
 
 def fold_new_faces(
@@ -193,6 +208,8 @@ def fold_new_faces(
     newest = state.watermark
     for p in candidates:
         state.add(p.id, np.asarray(p.vector), p.payload.get("gender"), p.payload.get("age"))
+        if morph is not None and found is not None:
+            state.weighted.add(p.id)  # its picture went in with its per-pixel weights
         newest = max(newest, float(p.payload.get("created_ts", 0.0)))
     state.watermark = newest
     return len(candidates)
@@ -205,16 +222,19 @@ def warp_face(image: Callable[[str], RGB], payload: dict[str, Any]) -> Warp | No
     if not key or not lm or len(lm) != 68:
         return None
     try:
-        return warp_to_canonical(image(key), np.asarray(lm, dtype=np.float64))
+        others = payload.get("others") or []
+        return warp_to_canonical(image(key), np.asarray(lm, dtype=np.float64), others)
     except HuchuError:
         return None
 
 
-def add_warp(morph: MorphState, warp: Warp | None, gender: str | None, sign: int) -> None:
+def add_warp(
+    morph: MorphState, warp: Warp | None, gender: str | None, sign: int, weighted: bool = True
+) -> None:
     if warp is None:
         morph.skipped += sign
     else:
-        morph.add_warped(warp, gender, sign)
+        morph.add_warped(warp, gender, sign, weighted)
 
 
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:

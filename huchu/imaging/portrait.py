@@ -71,7 +71,7 @@ def soft_fill(img: RGB, inside: np.ndarray) -> RGB:
     border without any of their lines.
     """
     inside_f = inside.astype(np.float32)
-    fill = _push_pull(img.astype(np.float32), inside_f)
+    fill = push_pull(img.astype(np.float32), inside_f)
     dist = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5)
     fade = np.exp(-dist / (FADE * img.shape[1]))[..., None]
     fill = fade * fill + (1.0 - fade) * BACKDROP
@@ -83,7 +83,9 @@ def soft_fill(img: RGB, inside: np.ndarray) -> RGB:
     return result
 
 
-def _push_pull(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def push_pull(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``img`` where ``weight`` (0-1) covers it; elsewhere filled from the covered pixels
+    around, coarse to fine (no lines carried, no seam)."""
     sums, weights = [img * weight[..., None]], [weight]
     while min(weights[-1].shape) > 4:
         sums.append(cv2.pyrDown(sums[-1]))

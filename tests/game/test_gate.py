@@ -31,6 +31,7 @@ RIGHT = {
     "behind": {"blurry", "background"},
     "blurred": {"blurry"},
     "cut": {"cut_off"},
+    "above": {"background"},
 }
 
 

@@ -14,6 +14,7 @@ kernel rings around the strong edges (eyes, lips) long before the fine band is r
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -41,11 +42,25 @@ def _canonical_labels() -> NDArray[np.int32]:
     return label_map(canonical(), W, H)
 
 
-Warp = tuple[NDArray[np.float32], NDArray[np.float64]]  # texture on the canvas, its points
+# Texture on the canvas, its points, and where the texture is the face's own (per pixel,
+# 0-1: zero outside the photo and inside other faces of the photo); ``None``: everywhere, as
+# faces were summed before the weights were kept.
+Warp = tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float32] | None]
+Box = Sequence[float]
+
+# How far another face's region reaches around its detector box (half-axes of an ellipse,
+# in box widths and heights: the head, hair and chin), and how soft the edge of what a face
+# owns is on the canvas (pixels, inward).
+OTHER_REACH = (1.1, 1.35)
+FEATHER = 10.0
 
 
-def warp_to_canonical(image: RGB, landmarks68: NDArray[np.float64]) -> Warp | None:
-    """One warp from the original photo onto the canonical shape; None if it would fold."""
+def warp_to_canonical(
+    image: RGB, landmarks68: NDArray[np.float64], others: Sequence[Box] = ()
+) -> Warp | None:
+    """One warp from the original photo onto the canonical shape; None if it would fold.
+    ``others``: the boxes of the photo's other faces (counted or not): their pixels never
+    enter this face's sums."""
     lm = np.asarray(landmarks68, dtype=np.float64)
     if lm.shape != (68, 2):
         return None
@@ -55,8 +70,41 @@ def warp_to_canonical(image: RGB, landmarks68: NDArray[np.float64]) -> Warp | No
     m = similarity_to_canvas(lm)
     inv = np.asarray(cv2.invertAffineTransform(m), dtype=np.float64)
     src = apply(inv, pts)  # face points come back to the photo, border points follow the alignment
-    tex = warp(image, src, canonical(), W, H, labels=_canonical_labels())
-    return tex, pts
+    labels = _canonical_labels()
+    tex = warp(image, src, canonical(), W, H, labels=labels)
+    mask = own_mask(image.shape[1], image.shape[0], lm, others)
+    moved = warp(mask, src, canonical(), W, H, labels=labels, border=cv2.BORDER_CONSTANT)
+    return tex, pts, inner_feather(moved)
+
+
+def own_mask(
+    width: int, height: int, landmarks68: NDArray[np.float64], others: Sequence[Box]
+) -> NDArray[np.float32]:
+    """1 where the photo shows this face's own surroundings: 0 inside the other faces'
+    regions (ellipses around their boxes); the face itself (jaw to brows) always 1."""
+    mask = np.ones((height, width), np.uint8)
+    for box in others:
+        x1, y1, x2, y2 = (float(v) for v in box[:4])
+        centre = (round((x1 + x2) / 2), round((y1 + y2) / 2))
+        axes = (
+            max(1, round(OTHER_REACH[0] * (x2 - x1))),
+            max(1, round(OTHER_REACH[1] * (y2 - y1))),
+        )
+        cv2.ellipse(mask, centre, axes, 0, 0, 360, 0, -1)
+    if others:
+        hull = cv2.convexHull(np.round(landmarks68[:27]).astype(np.int32))
+        cv2.fillConvexPoly(mask, np.asarray(hull, np.int32).reshape(-1, 2), 1)
+    return mask.astype(np.float32)
+
+
+def inner_feather(mask: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The warped mask softened inward only: 0 at and beyond its edge, 1 a few pixels in
+    (no other head, and nothing outside the photo, leaks in through the blur)."""
+    if float(mask.min()) >= 1.0:
+        return mask
+    soft = cv2.GaussianBlur(mask, (0, 0), FEATHER)
+    inner = np.clip(2.0 * soft - 1.0, 0.0, 1.0) * (mask > 0.999)
+    return np.asarray(inner, dtype=np.float32)
 
 
 # Band edges (Gaussian sigmas, canvas pixels): band i is blur(sigma[i-1]) - blur(sigma[i]).
@@ -111,16 +159,23 @@ def detail_gains(
     return np.asarray(np.clip(ratio, 1.0, MAX_GAIN), dtype=np.float64)
 
 
+# Pixels covered by fewer faces than this (in summed weight) are blended toward a smooth
+# fill drawn from the pixels around them: never one face alone.
+MIN_COVER = 2.0
+
+
 @dataclass
 class MorphSum:
-    """Sums over a cohort's faces: textures on the canonical shape (float32: 11 MB), their
-    point sets, and their detail energy per band."""
+    """Sums over a cohort's faces: textures on the canonical shape, each weighted per pixel
+    by where it is the face's own (float32: 11 MB), the weights (4 MB), their point sets,
+    and their detail energy per band."""
 
     texture: NDArray[np.float32] = field(default_factory=lambda: np.zeros((H, W, 3), np.float32))
     shape: NDArray[np.float64] = field(default_factory=lambda: np.zeros_like(canonical()))
     count: int = 0
     detail: NDArray[np.float64] = field(default_factory=lambda: np.zeros(len(BANDS)))
     detailed: int = 0  # faces whose detail is in ``detail`` (sums migrated from before: fewer)
+    weight: NDArray[np.float32] = field(default_factory=lambda: np.zeros((H, W), np.float32))
 
     def add(
         self,
@@ -128,16 +183,35 @@ class MorphSum:
         pts: NDArray[np.float64],
         sign: int = 1,
         detail: NDArray[np.float64] | None = None,
+        weight: NDArray[np.float32] | None = None,
     ) -> None:
+        own = tex if weight is None else tex * weight[..., None]
         if sign > 0:
-            self.texture += tex
+            self.texture += own
+            self.weight += np.float32(1.0) if weight is None else weight
         else:
-            self.texture -= tex
+            self.texture -= own
+            self.weight -= np.float32(1.0) if weight is None else weight
         self.shape += sign * pts
         self.count += sign
         if detail is not None:
             self.detail += sign * detail
             self.detailed += sign
+
+    def mean_texture(self) -> NDArray[np.float32]:
+        """The weighted mean texture; where few faces cover a pixel, blended toward a
+        push-pull fill from the covered pixels around it: never one face alone."""
+        cover = np.maximum(self.weight, np.float32(0.0))
+        avg = self.texture / np.maximum(cover, np.float32(1e-6))[..., None]
+        need = np.float32(min(MIN_COVER, float(self.count)))
+        alpha = np.clip(cover / need, 0.0, 1.0)
+        if float(alpha.min()) >= 1.0:
+            return np.asarray(avg, dtype=np.float32)
+        from huchu.imaging.portrait import push_pull
+
+        prior = push_pull(np.where(alpha[..., None] > 0, avg, 0.0).astype(np.float32), alpha)
+        a = alpha[..., None]
+        return np.asarray(a * avg + (1.0 - a) * prior, dtype=np.float32)
 
     def gains(self, average: NDArray[np.float32]) -> NDArray[np.float64]:
         inputs = self.detail / self.detailed if self.detailed > 0 else None
@@ -146,7 +220,7 @@ class MorphSum:
     def render(self) -> RGB | None:
         if self.count <= 0:
             return None
-        avg = self.texture / np.float32(self.count)
+        avg = self.mean_texture()
         mean_shape = self.shape / self.count
         if flipped(mean_shape):  # never fold the picture: show it on the canonical shape
             mean_shape = canonical()
@@ -184,12 +258,17 @@ class MorphState:
             mine.count += s.count
             mine.detail += s.detail
             mine.detailed += s.detailed
+            mine.weight += s.weight
 
-    def add_warped(self, warped: Warp, gender: str | None, sign: int = 1) -> None:
-        tex, pts = warped
+    def add_warped(
+        self, warped: Warp, gender: str | None, sign: int = 1, weighted: bool = True
+    ) -> None:
+        """Add (or take out) one face's warp; ``weighted=False`` as faces were summed
+        before per-pixel weights (a face is always taken out as it was added)."""
+        tex, pts, weight = warped
         detail = band_energy(tex)
         for c in cohorts_of(gender):
-            self.cohorts[c].add(tex, pts, sign, detail)
+            self.cohorts[c].add(tex, pts, sign, detail, weight if weighted else None)
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, NDArray[np.generic]] = {"skipped": np.array(self.skipped)}
@@ -199,6 +278,7 @@ class MorphState:
             arrays[f"{c}_count"] = np.array(s.count)
             arrays[f"{c}_detail"] = s.detail
             arrays[f"{c}_detailed"] = np.array(s.detailed)
+            arrays[f"{c}_weight"] = s.weight
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # type: ignore[arg-type]
         return buf.getvalue()
@@ -217,11 +297,17 @@ class MorphState:
                 )
                 shape = shape * factor
             detailed = f"{c}_detail" in z.files
+            count = int(z[f"{c}_count"])
+            if f"{c}_weight" in z.files:
+                weight = np.asarray(z[f"{c}_weight"], dtype=np.float32)
+            else:  # sums from before per-pixel weights: every face covered every pixel
+                weight = np.full((H, W), np.float32(count), np.float32)
             state.cohorts[c] = MorphSum(
                 texture,
                 shape,
-                int(z[f"{c}_count"]),
+                count,
                 np.asarray(z[f"{c}_detail"]) if detailed else np.zeros(len(BANDS)),
                 int(z[f"{c}_detailed"]) if detailed else 0,
+                weight,
             )
         return state

@@ -48,8 +48,10 @@ def warp(
     labels: NDArray[np.int32] | None = None,
     interpolation: int = cv2.INTER_LINEAR,
     tris: NDArray[np.int32] | None = None,
+    border: int = cv2.BORDER_REFLECT,
 ) -> NDArray[np.float32]:
-    """Move ``image`` so that points ``src`` land on ``dst`` (float32 result)."""
+    """Move ``image`` so that points ``src`` land on ``dst`` (float32 result); outside the
+    image, ``border`` (mirrored by default; ``cv2.BORDER_CONSTANT``: zero)."""
     lab = label_map(dst, width, height, tris) if labels is None else labels
     mats = affines(dst, src, tris)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
@@ -65,6 +67,6 @@ def warp(
         map_x,
         map_y,
         interpolation,
-        borderMode=cv2.BORDER_REFLECT,
+        borderMode=border,
     )
     return np.asarray(moved, dtype=np.float32)
