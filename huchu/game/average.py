@@ -92,6 +92,9 @@ class GameState:
     # Faces whose pictures went into the morph sums with per-pixel weights (the others,
     # summed before the weights were kept, are taken out as they went in).
     weighted: set[str] = field(default_factory=set)
+    # A face's weight in the pictures where it is not 1: one over its person's faces
+    # (``average_by=person``), so each person weighs one in the picture as in the mean.
+    picture_weight: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, dim: int) -> GameState:
@@ -125,6 +128,7 @@ class GameState:
             "drawn": self.drawn,
             "unredacted": dict(sorted(self.unredacted.items())),
             "weighted": sorted(self.weighted),
+            "picture_weight": dict(sorted(self.picture_weight.items())),
         }
 
     @classmethod
@@ -144,4 +148,5 @@ class GameState:
             bool(d.get("drawn", True)),
             {str(k): int(v) for k, v in d.get("unredacted", {}).items()},
             {str(k) for k in d.get("weighted", [])},
+            {str(k): float(v) for k, v in d.get("picture_weight", {}).items()},
         )

@@ -103,9 +103,10 @@ def subtract(
             state.unredacted[p["face_id"]] = state.members[p["face_id"]]
         for p, v in hit:
             weighted = p["face_id"] in state.weighted  # taken out as it went in
+            scale = state.picture_weight.pop(p["face_id"], 1.0)
             state.remove(p["face_id"], np.asarray(v), p.get("gender"), p.get("age"))
             state.weighted.discard(p["face_id"])
-            add_warp(morph, warps[p["face_id"]], p.get("gender"), -1, weighted)
+            add_warp(morph, warps[p["face_id"]], p.get("gender"), -1, weighted, scale)
         state.deletions += 1
         state.dirty = True
         return first

@@ -229,12 +229,64 @@ def warp_face(image: Callable[[str], RGB], payload: dict[str, Any]) -> Warp | No
 
 
 def add_warp(
-    morph: MorphState, warp: Warp | None, gender: str | None, sign: int, weighted: bool = True
+    morph: MorphState,
+    warp: Warp | None,
+    gender: str | None,
+    sign: int,
+    weighted: bool = True,
+    scale: float = 1.0,
 ) -> None:
     if warp is None:
         morph.skipped += sign
     else:
-        morph.add_warped(warp, gender, sign, weighted)
+        morph.add_warped(warp, gender, sign, weighted, scale)
+
+
+def picture_weights(people: ranking.People) -> dict[str, float]:
+    """Each face's weight in the pictures: one over its person's faces when the average
+    weighs persons (``HUCHU_AVERAGE_BY=person``), else one."""
+    if people.average_by != "person" or people.ctx is not None:
+        return {p.id: 1.0 for p in people.faces}
+    groups = people.persons.groups()
+    return {people.faces[i].id: 1.0 / len(idx) for idx in groups.values() for i in idx}
+
+
+def reweigh(ctx: Context, event: str, people: ranking.People) -> str | None:
+    """One person, one weight in the picture: faces whose person gained or lost a face are
+    added again at their new weight (the difference), their pictures warped before the
+    state is locked. The key of the morph sums then, or None when nothing changed."""
+    desired = picture_weights(people)
+    state = store.load_stats(ctx, event)[0]
+    changed = {
+        f: w
+        for f, w in desired.items()
+        if f in state.members and abs(w - state.picture_weight.get(f, 1.0)) > 1e-9
+    }
+    if not changed:
+        return None
+    payloads = [p.payload for p in ctx.vectors.retrieve(ctx.faces, sorted(changed))]
+    warps = warps_of(ctx, payloads)
+
+    def change(state: GameState, morph: MorphState | None) -> bool | None:
+        assert morph is not None
+        moved = False
+        for p in payloads:
+            f = p["face_id"]
+            if f not in state.members:
+                continue  # deleted meanwhile: its delete took it out at its old weight
+            old, new = state.picture_weight.get(f, 1.0), changed[f]
+            warp = warps.get(f)
+            if warp is not None:
+                morph.add_warped(warp, p.get("gender"), 1, f in state.weighted, new - old, 0)
+            if abs(new - 1.0) > 1e-9:
+                state.picture_weight[f] = new
+            else:
+                state.picture_weight.pop(f, None)
+            moved = True
+        return moved or None
+
+    done = store.update(ctx, event, change, morph=True)
+    return None if done is None else done[2]
 
 
 def recompute(ctx: Context, event: str, images: bool = True) -> Averages:
@@ -292,12 +344,17 @@ def refresh(ctx: Context, event: str, images: bool = True, fold: bool = True) ->
         if int(orphan["version"]) < version:  # reserved once, never made current
             store.drop_version(ctx, event, int(orphan["version"]))
     morph = MorphState()
+    people = None
     if images:
+        people = ranking.people(ctx, event, state)
+        key = reweigh(ctx, event, people) or key
         try:
             morph = store.load_morph(ctx, key)
         except NotFound:  # a delete or a fold replaced these sums: its version comes next
             return store.public(ctx, store.current(ctx, event), event)
-    return publish(ctx, event, version, deletions, state, morph, images, families=fold)
+    return publish(
+        ctx, event, version, deletions, state, morph, images, families=fold, people=people
+    )
 
 
 def publish(
@@ -309,12 +366,14 @@ def publish(
     morph: MorphState,
     images: bool,
     families: bool = True,
+    people: ranking.People | None = None,
 ) -> Averages:
     """Stats and pictures of ``version`` (and the look-alike graph's families, refreshed in
     the graph database); it becomes current unless a delete overtook it."""
     if families:
         _refresh_families(ctx, event)
-    people = ranking.people(ctx, event, state)
+    if people is None:
+        people = ranking.people(ctx, event, state)
     rows = [people.cohort_row(c, state.cohorts[c]) for c in COHORTS]
     cohorts = [c for c in rows if c is not None]
     keys: dict[str, Any] = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -409,3 +410,48 @@ def test_the_face_behind_a_participant_never_enters_the_picture(
     # Without the weights the head behind shows: p99 12 against JPEG's 6 (measured).
     assert np.percentile(diff, 99) <= np.percentile(noise, 99), np.percentile(diff, 99)
     assert diff.mean() <= noise.mean()
+
+
+@pytest.mark.parametrize("ctx", ["local"], indirect=True)
+def test_one_person_one_weight_in_the_picture(
+    client: TestClient, ctx: Context, bundled_engine: FaceEngine, photos: dict[str, bytes]
+) -> None:
+    """Eight photos of one man and one photo each of seven others lean the average towards
+    him about as far as one photo of each does: the picture weighs persons, as the mean.
+
+    Measured (bundled engine): weighing faces, his eight photos lean it by 0.110 against
+    -0.009 with one (0.119 apart); weighing persons, 0.043 (0.052 apart). The rest is his
+    eight photos' own average being a more typical him than any one photo of him; the
+    issue's bound (0.01) is not reached yet, so this guards the halving."""
+    from huchu.imaging.decode import encode_jpeg
+
+    obama = ["obama.jpg", "obama2.jpg", "obama3.jpg", "obama_partial_face.jpg", "obama_partial_face2.jpg", "32bit.png"]
+    mirrored = [encode_jpeg(np.ascontiguousarray(decode_image(photos[n]).rgb[:, ::-1])) for n in obama[:2]]
+    heavy = [photos[n] for n in obama] + mirrored
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    pictures, his_vectors, rest = [], [], []
+    for event, his in (("heavy", heavy), ("even", heavy[:1])):
+        assert client.put(f"/api/events/{event}", json={"name": event}, headers=auth).status_code == 200
+        for data in [*his, photos["biden.jpg"], photos["t1.jpg"]]:
+            assert upload(client, data, event=event).status_code == 201
+        averages = recompute(client, event)
+        url = next(c for c in averages["cohorts"] if c["cohort"] == "all")["image_url"]
+        picture = decode_image(fetch(client, url)).rgb
+        pictures.append(max(analyze_rgb(bundled_engine, picture), key=lambda f: f.face_px))
+        faces, _ = ctx.vectors.scroll(ctx.faces, {"event": event}, 100, vectors=True)
+        his_photos = _photos_of(client, event, len(his))
+        his_vectors.append([np.asarray(p.vector) for p in faces if p.payload["photo_id"] in his_photos])
+        rest = [np.asarray(p.vector) for p in faces if p.payload["photo_id"] not in his_photos]
+    # One reference for him in both (all his photos), the same seven others in both.
+    him = np.mean(his_vectors[0], axis=0)
+    him /= np.linalg.norm(him)
+    leans = [
+        float(f.embedding @ him) - float(np.mean([f.embedding @ v for v in rest])) for f in pictures
+    ]
+    assert abs(leans[0] - leans[1]) <= 0.06, leans
+
+
+def _photos_of(client: TestClient, event: str, first: int) -> set[str]:
+    """The ids of the event's ``first`` photos uploaded (the listing is newest first)."""
+    items = client.get("/api/photos", params={"event": event, "limit": 50}).json()["items"]
+    return {p["photo_id"] for p in items[::-1][:first]}

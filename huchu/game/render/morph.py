@@ -176,6 +176,10 @@ class MorphSum:
     detail: NDArray[np.float64] = field(default_factory=lambda: np.zeros(len(BANDS)))
     detailed: int = 0  # faces whose detail is in ``detail`` (sums migrated from before: fewer)
     weight: NDArray[np.float32] = field(default_factory=lambda: np.zeros((H, W), np.float32))
+    # The faces' picture weights summed (each person one, in ``average_by=person``): what
+    # the shape and detail sums are divided by. Equal to ``count`` when every face weighs 1.
+    mass: float = 0.0
+    detail_mass: float = 0.0
 
     def add(
         self,
@@ -184,26 +188,29 @@ class MorphSum:
         sign: int = 1,
         detail: NDArray[np.float64] | None = None,
         weight: NDArray[np.float32] | None = None,
+        scale: float = 1.0,
+        faces: int | None = None,
     ) -> None:
+        """Add ``sign * scale`` of one face (its picture weight), counting ``faces`` faces
+        (``sign`` by default; 0 when only a face's weight changes)."""
+        amount = np.float32(sign * scale)
         own = tex if weight is None else tex * weight[..., None]
-        if sign > 0:
-            self.texture += own
-            self.weight += np.float32(1.0) if weight is None else weight
-        else:
-            self.texture -= own
-            self.weight -= np.float32(1.0) if weight is None else weight
-        self.shape += sign * pts
-        self.count += sign
+        self.texture += amount * own
+        self.weight += amount * (np.float32(1.0) if weight is None else weight)
+        self.shape += float(amount) * pts
+        self.count += sign if faces is None else faces
+        self.mass += float(amount)
         if detail is not None:
-            self.detail += sign * detail
-            self.detailed += sign
+            self.detail += float(amount) * detail
+            self.detailed += sign if faces is None else faces
+            self.detail_mass += float(amount)
 
     def mean_texture(self) -> NDArray[np.float32]:
         """The weighted mean texture; where few faces cover a pixel, blended toward a
         push-pull fill from the covered pixels around it: never one face alone."""
         cover = np.maximum(self.weight, np.float32(0.0))
         avg = self.texture / np.maximum(cover, np.float32(1e-6))[..., None]
-        need = np.float32(min(MIN_COVER, float(self.count)))
+        need = np.float32(max(min(MIN_COVER, self.mass), 1e-6))
         alpha = np.clip(cover / need, 0.0, 1.0)
         if float(alpha.min()) >= 1.0:
             return np.asarray(avg, dtype=np.float32)
@@ -214,14 +221,14 @@ class MorphSum:
         return np.asarray(a * avg + (1.0 - a) * prior, dtype=np.float32)
 
     def gains(self, average: NDArray[np.float32]) -> NDArray[np.float64]:
-        inputs = self.detail / self.detailed if self.detailed > 0 else None
+        inputs = self.detail / self.detail_mass if self.detail_mass > 1e-9 else None
         return detail_gains(inputs, band_energy(average))
 
     def render(self) -> RGB | None:
         if self.count <= 0:
             return None
         avg = self.mean_texture()
-        mean_shape = self.shape / self.count
+        mean_shape = self.shape / (self.mass if self.mass > 1e-9 else self.count)
         if flipped(mean_shape):  # never fold the picture: show it on the canonical shape
             mean_shape = canonical()
         detailed = restore_detail(avg, self.gains(avg))
@@ -259,16 +266,25 @@ class MorphState:
             mine.detail += s.detail
             mine.detailed += s.detailed
             mine.weight += s.weight
+            mine.mass += s.mass
+            mine.detail_mass += s.detail_mass
 
     def add_warped(
-        self, warped: Warp, gender: str | None, sign: int = 1, weighted: bool = True
+        self,
+        warped: Warp,
+        gender: str | None,
+        sign: int = 1,
+        weighted: bool = True,
+        scale: float = 1.0,
+        faces: int | None = None,
     ) -> None:
-        """Add (or take out) one face's warp; ``weighted=False`` as faces were summed
-        before per-pixel weights (a face is always taken out as it was added)."""
+        """Add (or take out) one face's warp at its picture weight ``scale``;
+        ``weighted=False`` as faces were summed before per-pixel weights (a face is always
+        taken out as it was added); ``faces=0``: only its weight changes."""
         tex, pts, weight = warped
         detail = band_energy(tex)
         for c in cohorts_of(gender):
-            self.cohorts[c].add(tex, pts, sign, detail, weight if weighted else None)
+            self.cohorts[c].add(tex, pts, sign, detail, weight if weighted else None, scale, faces)
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, NDArray[np.generic]] = {"skipped": np.array(self.skipped)}
@@ -279,6 +295,7 @@ class MorphState:
             arrays[f"{c}_detail"] = s.detail
             arrays[f"{c}_detailed"] = np.array(s.detailed)
             arrays[f"{c}_weight"] = s.weight
+            arrays[f"{c}_mass"] = np.array([s.mass, s.detail_mass])
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # type: ignore[arg-type]
         return buf.getvalue()
@@ -302,12 +319,19 @@ class MorphState:
                 weight = np.asarray(z[f"{c}_weight"], dtype=np.float32)
             else:  # sums from before per-pixel weights: every face covered every pixel
                 weight = np.full((H, W), np.float32(count), np.float32)
+            n_detailed = int(z[f"{c}_detailed"]) if detailed else 0
+            if f"{c}_mass" in z.files:  # summed with picture weights
+                mass, detail_mass = (float(v) for v in z[f"{c}_mass"])
+            else:  # every face weighed one
+                mass, detail_mass = float(count), float(n_detailed)
             state.cohorts[c] = MorphSum(
                 texture,
                 shape,
                 count,
                 np.asarray(z[f"{c}_detail"]) if detailed else np.zeros(len(BANDS)),
-                int(z[f"{c}_detailed"]) if detailed else 0,
+                n_detailed,
                 weight,
+                mass,
+                detail_mass,
             )
         return state
