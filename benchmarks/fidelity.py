@@ -8,6 +8,12 @@ person weighted once), beside the best real face of the cohort; and the face's s
 template's own identity is measured too: the portrait's cosine to the template's face.
 
     python -m benchmarks.fidelity --data /path/to/celebrity-sample
+    python -m benchmarks.fidelity --data ../shared/datasets/group-sample
+
+The pictures are drawn as the game draws them: only the faces the quality gate counts
+(with a ``labels.csv``, each labelled photo's main face; without, every counted face of
+every photo), each face's own pixels only (the photo's other faces weigh nothing), and
+each person once (a face at one over its person's faces).
 """
 
 from __future__ import annotations
@@ -21,14 +27,17 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from huchu.analysis import analyze_rgb
+from huchu.config import DEFAULTS
 from huchu.engines.base import Face
 from huchu.engines.bundled import BundledEngine
 from huchu.engines.infos import SAME_PERSON
 from huchu.game.persons import group, person_mean
-from huchu.game.render.morph import MorphState
+from huchu.game.render.morph import MorphState, warp_to_canonical
 from huchu.game.render.present import present
 from huchu.game.render.version import SHIPPED, TemplateJob, draw
 from huchu.imaging.decode import decode_image
+from huchu.quality import Gate
 
 
 def face_sharpness(rgb: NDArray[np.uint8], bbox: tuple[float, float, float, float]) -> float:
@@ -52,17 +61,33 @@ def main() -> None:
     ap.add_argument("--save", type=Path, help="folder for the pictures (docs/images)")
     args = ap.parse_args()
     engine = BundledEngine()
+    gate = Gate(min_score=DEFAULTS.min_det_score, min_px=DEFAULTS.min_face_px)
+    labelled = (args.data / "labels.csv").is_file()
+    if labelled:
+        with open(args.data / "labels.csv") as fh:
+            files = [row["file"] for row in csv.DictReader(fh)]
+    else:
+        files = sorted(p.name for p in args.data.glob("*.jpg"))
     faces: list[tuple[str, NDArray[np.uint8], Face]] = []
-    with open(args.data / "labels.csv") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        rgb = decode_image((args.data / row["file"]).read_bytes()).rgb
-        found = engine.detect(rgb)
-        if found:
-            faces.append((row["file"], rgb, max(found, key=lambda f: f.face_px)))
+    others: dict[int, list[list[float]]] = {}
+    for name in files:
+        rgb = decode_image((args.data / name).read_bytes()).rgb
+        found = analyze_rgb(engine, rgb)
+        reasons = gate.judge(rgb, found)
+        counted = [f for f, r in zip(found, reasons, strict=True) if r is None]
+        if labelled and counted:
+            counted = [max(counted, key=lambda f: f.face_px)]
+        for f in counted:
+            others[len(faces)] = [list(g.bbox) for g in found if g is not f]
+            faces.append((f"{name}#{found.index(f) + 1}", rgb, f))
+    vectors = np.array([f.embedding for _, _, f in faces], dtype=np.float64)
+    groups = group([n for n, _, _ in faces], vectors, SAME_PERSON).groups()
+    weight = {i: 1.0 / len(idx) for idx in groups.values() for i in idx}
     morph = MorphState()
-    for _, rgb, f in faces:
-        morph.add(rgb, [list(p) for p in f.landmarks], f.gender)
+    for i, (_, rgb, f) in enumerate(faces):
+        warped = warp_to_canonical(rgb, np.asarray(f.landmarks, dtype=np.float64), others[i])
+        if warped is not None:
+            morph.add_warped(warped, f.gender, 1, True, weight[i])
     median = float(np.median([face_sharpness(rgb, f.bbox) for _, rgb, f in faces]))
     jobs = []
     for path in sorted(SHIPPED.glob("*.jpg")):
@@ -92,7 +117,7 @@ def main() -> None:
         image = acc.render()
         assert image is not None
         pictures: list[tuple[str, NDArray[np.uint8], Face | None]] = [
-            ("plain average", present(image, acc.shape / acc.count), None)
+            ("plain average", present(image, acc.mean_shape()), None)
         ]
         for job in jobs:
             for on_template, c in job.faces:
@@ -102,8 +127,9 @@ def main() -> None:
         for name, pic, tface in pictures:
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
+                prefix = "" if labelled else f"{args.data.name}-"
                 Image.fromarray(pic).save(
-                    args.save / f"average-{cohort}-{name.split()[-1]}.jpg", quality=85
+                    args.save / f"{prefix}average-{cohort}-{name.split()[-1]}.jpg", quality=85
                 )
             found = engine.detect(pic)
             if tface is not None:  # the face where the template's was

@@ -205,6 +205,13 @@ class MorphSum:
             self.detailed += sign if faces is None else faces
             self.detail_mass += float(amount)
 
+    def mean_shape(self) -> NDArray[np.float64] | None:
+        """The faces' mean points on the canvas (weighted as the texture), None when empty."""
+        if self.count <= 0:
+            return None
+        mean: NDArray[np.float64] = self.shape / (self.mass if self.mass > 1e-9 else self.count)
+        return mean
+
     def mean_texture(self) -> NDArray[np.float32]:
         """The weighted mean texture; where few faces cover a pixel, blended toward a
         push-pull fill from the covered pixels around it: never one face alone."""
@@ -228,7 +235,8 @@ class MorphSum:
         if self.count <= 0:
             return None
         avg = self.mean_texture()
-        mean_shape = self.shape / (self.mass if self.mass > 1e-9 else self.count)
+        mean_shape = self.mean_shape()
+        assert mean_shape is not None
         if flipped(mean_shape):  # never fold the picture: show it on the canonical shape
             mean_shape = canonical()
         detailed = restore_detail(avg, self.gains(avg))

@@ -70,7 +70,7 @@ def render_version(
                 image = acc.render()
                 if image is not None:
                     swapped[cohort] = swapper.render(
-                        image, state.cohorts[cohort].mean, acc.shape / acc.count
+                        image, state.cohorts[cohort].mean, acc.mean_shape()
                     )
                 else:  # no face could be morphed: swap onto the face closest to the average
                     swapped[cohort] = _swap_onto_closest(ctx, event, cohort, state, swapper)
@@ -138,7 +138,7 @@ def draw(
         renders[cohort] = image
         if image is None:
             continue
-        shown = present(image, acc.shape / acc.count if acc.count > 0 else None)
+        shown = present(image, acc.mean_shape())
         presented[cohort] = shown
         _jpegs(files, cohort, shown)
         earlier = [f for f in map(_decoded, frames.get(cohort, [])) if f is not None]
@@ -151,9 +151,9 @@ def draw(
         out = job.rgb
         for face, cohort in job.faces:
             acc, image = morph.cohorts[cohort], renders.get(cohort)
-            if image is None or acc.count <= 0 or len(face.landmarks) != 68:
+            shape = acc.mean_shape()
+            if image is None or shape is None or len(face.landmarks) != 68:
                 continue
-            shape = acc.shape / acc.count
             try:
                 out = place(out, np.asarray(face.landmarks, dtype=np.float64), image, shape)
             except ValueError as exc:
