@@ -37,10 +37,11 @@ def regate(ctx: Context, event: str) -> int:
     if store.get_json(ctx, marker_key(event)) is not None:
         return 0
     gate = Gate(min_score=ctx.settings.min_det_score, min_px=ctx.settings.min_face_px)
-    left = 0
+    left = seen = 0
     cursor = None
     while True:
         points, cursor = ctx.vectors.scroll(ctx.photos, {"event": event}, PAGE, cursor)
+        seen += len(points)
         for photo in points:
             if int(photo.payload.get("gate") or 0) < GATE_VERSION and not photo.payload.get(
                 "deleting"
@@ -48,7 +49,8 @@ def regate(ctx: Context, event: str) -> int:
                 left += _judge_photo(ctx, gate, photo.payload)
         if cursor is None:
             break
-    store.put_json(ctx, marker_key(event), {"gate": GATE_VERSION, "left": left})
+    if seen:  # an event without photos writes nothing (its photos will carry the gate)
+        store.put_json(ctx, marker_key(event), {"gate": GATE_VERSION, "left": left})
     return left
 
 
