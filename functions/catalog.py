@@ -56,18 +56,19 @@ async def list_photos(
     limit: Limit = 24,
     cursor: CursorQuery = None,
 ) -> Response:
-    """Photos of an event, newest first, page by page (`next_cursor`); with `mine=true`
-    each counted face carries its standing."""
+    """Photos of an event, newest first, page by page (`next_cursor`); each counted face
+    carries its standing once the event has an average."""
     body = await blocking(catalog.list_photos, ctx, event, limit, cursor, owner, mine)
-    if mine:
-        body = await blocking(with_standings, ctx, event, body)
+    body = await blocking(with_standings, ctx, event, body)
     return htmx(request, "fragments/photo_list.html", "page", body, event=event)
 
 
 @router.get("/api/photos/{photo_id}", response_model=Photo, responses=responses(404))
 async def get_photo(photo_id: str, request: Request, ctx: ContextDep) -> Response:
-    """One photo with its faces."""
+    """One photo with its faces (each counted face with its standing)."""
     body = await blocking(catalog.get_photo, ctx, photo_id)
+    page = PhotoPage(items=[body], next_cursor=None)
+    body = (await blocking(with_standings, ctx, body.event, page)).items[0]
     return htmx(request, "fragments/upload_result.html", "photo", body)
 
 

@@ -1,8 +1,9 @@
 """Many images at once: detection per image, then the per-face models once per batch.
 
 The same steps as ``analysis.analyze_rgb`` (downscale, a padded retry when no face
-passes the gate, map back, clip, order left to right); engines that cannot split
-detection from description fall back to ``analyze_rgb`` one image at a time.
+passes the gate, map back, clip, sharpness measured on the original, reading order);
+engines that cannot split detection from description fall back to ``analyze_rgb`` one
+image at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from huchu.analysis import MIN_SIDE, SELFIE_PAD, Analysis, _clip, analyze_rgb
 from huchu.engines.base import RGB, BatchFaceEngine, Detection, Face, FaceEngine
 from huchu.errors import HuchuError
 from huchu.imaging.decode import decode_image, downscale
+from huchu.quality import measured, reading_order
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class _Plan:
     """Where one image's faces were found and how to map them back to the original."""
 
     image: RGB
+    original: RGB  # the decoded photo: sharpness is measured on it, as analyze_rgb does
     detections: list[Detection]
     # Each step is Face.scaled(factor, dx, dy), applied in order, as analyze_rgb does.
     steps: tuple[tuple[float, float, float], ...]
@@ -85,8 +88,8 @@ def _faces(
         for face in next(described):
             for factor, dx, dy in plan.steps:
                 face = face.scaled(factor, dx, dy)
-            mapped.append(_clip(face, w, h))
-        out.append(sorted(mapped, key=lambda f: (f.bbox[0], f.bbox[1])))
+            mapped.append(measured(plan.original, _clip(face, w, h)))
+        out.append([mapped[i] for i in reading_order(mapped)])
     return out
 
 
@@ -105,5 +108,5 @@ def _plan(engine: BatchFaceEngine, rgb: RGB, max_side: int, min_score: float) ->
         retry = engine.locate(retry_image)
         if any(d.det_score >= min_score for d in retry):
             steps = ((1.0 / retry_scale, -pad, -pad), (1.0 / scale, 0.0, 0.0))
-            return _Plan(retry_image, retry, steps, (w, h))
-    return _Plan(small, found, ((1.0 / scale, 0.0, 0.0),), (w, h))
+            return _Plan(retry_image, rgb, retry, steps, (w, h))
+    return _Plan(small, rgb, found, ((1.0 / scale, 0.0, 0.0),), (w, h))

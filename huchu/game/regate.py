@@ -37,7 +37,7 @@ def regate(ctx: Context, event: str) -> int:
     if store.get_json(ctx, marker_key(event)) is not None:
         return 0
     gate = Gate(min_score=ctx.settings.min_det_score, min_px=ctx.settings.min_face_px)
-    left = seen = 0
+    left = seen = skipped = 0
     cursor = None
     while True:
         points, cursor = ctx.vectors.scroll(ctx.photos, {"event": event}, PAGE, cursor)
@@ -46,15 +46,23 @@ def regate(ctx: Context, event: str) -> int:
             if int(photo.payload.get("gate") or 0) < GATE_VERSION and not photo.payload.get(
                 "deleting"
             ):
-                left += _judge_photo(ctx, gate, photo.payload)
+                judged = _judge_photo(ctx, gate, photo.payload)
+                skipped += judged is None
+                left += judged or 0
         if cursor is None:
             break
-    if seen:  # an event without photos writes nothing (its photos will carry the gate)
+    # An event without photos writes nothing (its photos will carry the gate); a photo that
+    # could not be read is tried again by the next recompute.
+    if seen and not skipped:
         store.put_json(ctx, marker_key(event), {"gate": GATE_VERSION, "left": left})
     return left
 
 
-def _judge_photo(ctx: Context, gate: Gate, photo: dict[str, Any]) -> int:
+def _judge_photo(ctx: Context, gate: Gate, photo: dict[str, Any]) -> int | None:
+    """The faces of one photo that left the game; None when its picture could not be read.
+
+    The photo record is written last and a face whose vector is already gone counts as
+    gone: a run stopped between the two finishes on the next one."""
     ids = [f["face_id"] for f in photo["faces"] if f.get("face_id")]
     points = {p.id: p for p in ctx.vectors.retrieve(ctx.faces, ids, vectors=True)}
     stored = [points[i] for i in ids if i in points]
@@ -62,7 +70,7 @@ def _judge_photo(ctx: Context, gate: Gate, photo: dict[str, Any]) -> int:
         rgb = decode_image(ctx.objects.get(photo["image_key"]), ctx.settings.max_image_pixels).rgb
     except HuchuError as exc:
         log.warning("photo %s not judged again: %s", photo["photo_id"], exc.message)
-        return 0
+        return None
     faces = [measured(rgb, _face(p)) for p in stored]
     reasons = gate.judge(rgb, faces)
     failed = [(p, r) for p, r in zip(stored, reasons, strict=True) if r is not None]
@@ -75,7 +83,8 @@ def _judge_photo(ctx: Context, gate: Gate, photo: dict[str, Any]) -> int:
     ]
     if kept:
         ctx.vectors.upsert(ctx.faces, kept)
-    why = {p.id: r for p, r in failed}
+    why: dict[str, str] = {i: "background" for i in ids if i not in points}  # left already
+    why.update({p.id: r for p, r in failed})
     rows = [_row(f, why.get(f.get("face_id") or "")) for f in photo["faces"]]
     record = photo | {"faces": rows, "gate": GATE_VERSION}
     ctx.vectors.upsert(ctx.photos, [Point(photo["photo_id"], record, [1.0])])

@@ -47,7 +47,9 @@ class Board:
         snap = current(ctx, event)
         if snap is None or not snap.get("cohorts"):
             return None
-        found = people_of(ctx, snap) or {}
+        found = people_of(ctx, snap)
+        if found is None:  # a version a delete redacted: no board until the next one
+            return None
         return cls(
             event=event,
             version=int(snap["version"]),
@@ -73,8 +75,12 @@ class Board:
         row = self.rows[cohort]
         everyone = max(len(board), int(row.get("people") or 0))
         person = self.person_of.get(face_id)
-        mine = next((i for i, r in enumerate(board) if r[0] == person), None)
-        if person is not None and mine is not None:
+        # Past the grouping limit the board is face by face (no persons): the face itself.
+        mine = next(
+            (i for i, r in enumerate(board) if (r[0] == person if person else r[1] == face_id)),
+            None,
+        )
+        if mine is not None:
             return _standing(cohort, mine + 1, everyone, provisional=False)
         v = np.asarray(vector, dtype=np.float64)
         score = float(v @ np.asarray(row["mean"], dtype=np.float64) / (np.linalg.norm(v) or 1.0))

@@ -6,8 +6,10 @@ from typing import Any
 
 from huchu.context import Context
 from huchu.errors import BadRequest, NoFace, NotFound
+from huchu.imaging.decode import decode_image
 from huchu.photos import owner as owners
 from huchu.photos.records import face_model, photo_model
+from huchu.quality import Gate, main_index, no_face_message
 from huchu.resemblance import resemblance
 from huchu.schemas import (
     Embedding,
@@ -138,12 +140,14 @@ def lookalikes(
     """Look-alikes for the largest face of a photo that is never stored."""
     analysis = ctx.inference.analyze(data)
     s = ctx.settings
-    faces = [
-        f for f in analysis.faces if f.det_score >= s.min_det_score and f.face_px >= s.min_face_px
-    ]
-    if not faces:
-        raise NoFace("no face was found that passes the detection gate")
-    face = max(faces, key=lambda f: f.face_px)
+    # The game's quality gate chooses the face, as for an upload: a blurred or turned face
+    # would match everyone alike.
+    rgb = decode_image(data, max_pixels=s.max_image_pixels).rgb
+    reasons = Gate(min_score=s.min_det_score, min_px=s.min_face_px).judge(rgb, analysis.faces)
+    main = main_index(analysis.faces, reasons)
+    if main is None:
+        raise NoFace(no_face_message(analysis.faces, reasons))
+    face = analysis.faces[main]
     hits = _similar_points(ctx, [float(v) for v in face.embedding], event, limit, min_score, None)
     return Lookalikes(
         face_id=None,

@@ -61,6 +61,7 @@ def test_bystanders_are_left_out_with_their_reason(
     j = nearest(boxes, s.bystander)
     assert j != nearest(boxes, s.main), "the bystander is found"
     assert reasons[j] in RIGHT[kind], (kind, reasons)
+    assert s.expected in RIGHT[kind]
 
 
 def test_every_face_of_a_group_selfie_counts(
@@ -100,7 +101,8 @@ def test_upload_draws_red_boxes_with_a_legend_and_stores_no_bystander(
     faces = r.json()["faces"]
     assert [f["accepted"] for f in faces] == [True, False]  # the participant first
     counted, stranger = faces
-    assert counted["face_id"] and counted["index"] in (1, 2)
+    # Numbered in reading order: the stranger stands higher (top left), so it is 1.
+    assert counted["face_id"] and counted["index"] == 2 and stranger["index"] == 1
     assert stranger["reason"] == "background" and stranger["face_id"] is None
     assert stranger["gender"] is None and stranger["age"] is None  # a bystander's: not kept
     assert counts(ctx)[1:] == (1, 1)  # one face vector, one photo record
@@ -149,3 +151,19 @@ def test_no_face_that_counts_is_422_with_what_to_do(
     assert r.status_code == 422 and body["error"]["code"] == "no_face", body
     assert body["error"]["message"] == ADVICE[advice]
     assert counts(ctx) == before
+
+
+def test_reading_order_is_rows_then_left_to_right(
+    bundled_engine: FaceEngine, photos: dict[str, bytes]
+) -> None:
+    """t1.jpg's six faces stand in two rows: numbered along the back row, then the front."""
+    from huchu.quality import reading_order
+
+    rgb = rgb_of(photos["t1.jpg"])
+    faces = analyze_rgb(bundled_engine, rgb)
+    assert reading_order(faces) == list(range(len(faces)))  # analyze_rgb numbers them so
+    by_x = sorted(range(len(faces)), key=lambda i: faces[i].bbox[0])
+    assert by_x != list(range(len(faces)))  # not merely left to right
+    tops = [faces[i].bbox[1] for i in range(len(faces))]
+    first_row = [i for i in range(len(faces)) if tops[i] < min(tops) + 0.5 * (faces[0].bbox[3] - faces[0].bbox[1])]
+    assert first_row == list(range(len(first_row)))  # the higher row first

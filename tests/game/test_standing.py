@@ -78,7 +78,12 @@ def test_only_counted_faces_take_part_and_old_ones_are_judged_again(
     )
     new = upload(client, photos["astronaut.png"]).json()
     participant, stranger = old["faces"]
+    # Before the recompute the stranger is in the game, as it was before the gate.
+    similar = client.get(f"/api/faces/{participant['face_id']}/similar").json()["items"]
+    assert stranger["face_id"] in {i["face"]["face_id"] for i in similar}
+    portrait = ctx.vectors.retrieve(ctx.faces, [stranger["face_id"]])[0].payload["portrait_key"]
     recompute(ctx, "default")
+    assert portrait not in ctx.objects.list(portrait.rsplit("/", 1)[0] + "/")
     # The stranger left the game: its vector, its portrait and its row's attributes.
     assert ctx.vectors.retrieve(ctx.faces, [stranger["face_id"]]) == []
     row = next(f for f in client.get(f"/api/photos/{old['photo_id']}").json()["faces"] if f["index"] == stranger["index"])
@@ -89,7 +94,7 @@ def test_only_counted_faces_take_part_and_old_ones_are_judged_again(
     listed = {f["face_id"] for f in client.get("/api/faces").json()["items"]}
     assert listed == counted
     similar = client.get(f"/api/faces/{participant['face_id']}/similar").json()["items"]
-    assert {i["face"]["face_id"] for i in similar} <= counted
+    assert {i["face"]["face_id"] for i in similar} == counted - {participant["face_id"]}
     graph = client.get("/api/graph").json()
     assert {n["id"] for n in graph["nodes"]} <= counted
     averages = client.get("/api/averages").json()

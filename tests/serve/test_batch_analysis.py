@@ -54,8 +54,11 @@ def test_batched_answers_match_insightface_per_face(
         assert isinstance(got, Analysis)
         single = analyze_bytes(engine, data)
         assert len(single.faces) == len(got.faces)
+        # The same faces in the same (reading) order, with the same sharpness: the quality
+        # gate judges the same over Ray as in-process.
         for a, b in zip(single.faces, got.faces, strict=True):
             assert a.bbox == b.bbox and a.gender == b.gender and a.age == b.age
+            assert a.sharpness == b.sharpness
             np.testing.assert_allclose(a.embedding, b.embedding, atol=1e-5)
             np.testing.assert_allclose(a.landmarks, b.landmarks, atol=1e-3)
     # insightface's own face-by-face path gives the same embedding and attributes.
