@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from functions import errors
+from functions.headers import SecurityHeaders, page_csp
 from huchu.config import Settings
 from huchu.errors import HuchuError, TooLarge, error_body
 
@@ -156,6 +157,7 @@ def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> 
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     add_cors(app, settings)
+    app.add_middleware(SecurityHeaders, page_csp=page_csp(settings))
     return app
 
 

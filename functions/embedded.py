@@ -17,6 +17,7 @@ from functions import admin, averages, catalog, events, photos
 from functions.app import BodyLimit, add_cors
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
+from functions.headers import SecurityHeaders, page_csp
 from functions.ratelimit import RateLimiter, parse_networks
 from huchu.context import Context
 from huchu.errors import Forbidden, NotFound, error_body
@@ -126,4 +127,5 @@ def create_embedded_app(
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_cors(app, ctx.settings)
+    app.add_middleware(SecurityHeaders, page_csp=page_csp(ctx.settings))
     return app

@@ -29,6 +29,7 @@ def _json_400() -> tuple[list[tuple[bytes, bytes]], bytes]:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
+        (b"x-content-type-options", b"nosniff"),
     ]
     return headers, body
 
