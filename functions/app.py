@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from functions import errors
 from functions.headers import SecurityHeaders, page_csp
+from functions.ratelimit import RateLimiter, parse_networks
 from huchu.config import Settings
 from huchu.errors import HuchuError, TooLarge, error_body
 
@@ -152,6 +153,9 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
 
 def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> FastAPI:
     app = FastAPI(title=title, version="1")
+    # Per container: a guesser is slowed at least as much as one container's share of it.
+    app.state.admin_failures = RateLimiter(settings.admin_failures_per_minute)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     errors.install(app)
     for router in routers:
         app.include_router(router)

@@ -109,6 +109,7 @@ def create_embedded_app(
     app = FastAPI(title="Huchu", version="1", lifespan=lifespan)
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
+    app.state.admin_failures = RateLimiter(ctx.settings.admin_failures_per_minute)
     app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (

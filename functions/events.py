@@ -38,7 +38,7 @@ async def get_event(event: EventPath, request: Request, ctx: ContextDep) -> Resp
     return htmx(request, "fragments/event.html", "info", body)
 
 
-@router.put("/api/events/{event}", response_model=EventInfo, responses=responses(400, 403))
+@router.put("/api/events/{event}", response_model=EventInfo, responses=responses(400, 403, 429))
 async def put_event(event: EventPath, body: EventSetup, ctx: ContextDep, _: AdminDep) -> EventInfo:
     """Set up or change an event (admin): name, dates, open or closed."""
     return await blocking(events.put, ctx, event, body)

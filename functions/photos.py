@@ -121,7 +121,7 @@ async def process_staged(
     "/api/photos/{photo_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(400, 403, 404),
+    responses=responses(400, 403, 404, 429),
 )
 async def remove_photo(
     photo_id: str,
