@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from functions import errors
+from functions.cards import CardCache
 from functions.headers import SecurityHeaders, page_csp
 from functions.ratelimit import RateLimiter, parse_networks
 from huchu.config import Settings
@@ -156,6 +157,7 @@ def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> 
     # Per container: a guesser is slowed at least as much as one container's share of it.
     app.state.admin_failures = RateLimiter(settings.admin_failures_per_minute)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.cards = CardCache(settings.cards_per_minute)
     errors.install(app)
     for router in routers:
         app.include_router(router)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from functions import admin, averages, catalog, events, photos
 from functions.app import BodyLimit, add_cors
+from functions.cards import CardCache
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
 from functions.headers import SecurityHeaders, page_csp
@@ -110,6 +111,7 @@ def create_embedded_app(
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
     app.state.admin_failures = RateLimiter(ctx.settings.admin_failures_per_minute)
+    app.state.cards = CardCache(ctx.settings.cards_per_minute)
     app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(60, ge=0)
     # Wrong admin tokens a client may send in a minute before its admin calls answer 429.
     admin_failures_per_minute: int = Field(10, ge=0)
+    # Share cards a client may have drawn in a minute (a cached card costs nothing).
+    cards_per_minute: int = Field(12, ge=0)
     url_secret: str | None = None
     public_base_url: str = ""
     # The participant page's public address, for event QR codes and share cards.

@@ -36,8 +36,8 @@ ERRORS = {
     ("GET", "/api/events/{event}"): {400, 404},
     ("PUT", "/api/events/{event}"): {400, 403, 429},
     ("GET", "/api/events/{event}/qr.svg"): {400, 404},
-    ("GET", "/api/faces/{face_id}/card.png"): {400, 404},
-    ("GET", "/api/faces/{face_id}/card.jpg"): {400, 404},
+    ("GET", "/api/faces/{face_id}/card.png"): {400, 404, 429},
+    ("GET", "/api/faces/{face_id}/card.jpg"): {400, 404, 429},
     ("GET", "/api/faces/{face_id}/standing"): {400, 404},
     ("GET", "/api/admin/faces/{face_id}/embedding"): {403, 404, 429},
 }
