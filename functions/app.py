@@ -158,6 +158,7 @@ def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> 
     app.state.admin_failures = RateLimiter(settings.admin_failures_per_minute)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.cards = CardCache(settings.cards_per_minute)
+    app.state.max_upload_bytes = settings.max_upload_bytes  # for OpenAPI
     errors.install(app)
     for router in routers:
         app.include_router(router)

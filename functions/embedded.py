@@ -112,6 +112,7 @@ def create_embedded_app(
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
     app.state.admin_failures = RateLimiter(ctx.settings.admin_failures_per_minute)
     app.state.cards = CardCache(ctx.settings.cards_per_minute)
+    app.state.max_upload_bytes = ctx.settings.max_upload_bytes  # for OpenAPI
     app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (
@@ -126,7 +127,9 @@ def create_embedded_app(
     if site_dir is not None and site_dir.is_dir():
         from functions.site import SiteFiles
 
-        app.mount("/", SiteFiles(directory=site_dir, html=True), name="site")
+        # What no route takes: mounted at "/", the site would match every path and method
+        # first, and a route's 405 (wrong method) would become the site's 404 or 405.
+        app.router.default = SiteFiles(directory=site_dir, html=True)
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_cors(app, ctx.settings)

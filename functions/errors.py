@@ -136,6 +136,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        limit = getattr(app.state, "max_upload_bytes", None)
+        if limit is not None and "UploadStart" in components:
+            components["UploadStart"]["properties"]["size"]["maximum"] = limit
         app.openapi_schema = schema
     return app.openapi_schema
 

@@ -10,21 +10,10 @@ from huchu import events
 from huchu.context import Context
 from huchu.errors import NotFound, TooLarge, UnsupportedMedia
 from huchu.photos.upload import UploadRequest, upload_photo
-from huchu.schemas import UploadedPhoto, UploadTicket
+from huchu.schemas import IMAGE_TYPES, UploadedPhoto, UploadTicket
 
 STAGING = "staging/"
 EXPIRES = 15 * 60  # the contract's "at most 15 minutes"
-# Types the decoder takes; anything else is refused before a byte is sent.
-IMAGE_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "image/gif",
-    "image/bmp",
-    "image/tiff",
-    "image/heic",
-    "image/heif",
-}
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
