@@ -23,7 +23,7 @@ from functions.ratelimit import RateLimiter, parse_networks
 from huchu.context import Context
 from huchu.errors import Forbidden, NotFound, error_body
 from huchu.health import diagnose
-from huchu.photos.staged import STAGING
+from huchu.photos.staged import PROCESSED, STAGING, was_processed
 from huchu.photos.sweep import sweep
 from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
@@ -79,9 +79,12 @@ def ops_router() -> APIRouter:
         if (
             not isinstance(store, LocalObjectStore)
             or not key.startswith(STAGING)
+            or key.startswith(PROCESSED)
             or not store.signer.verify_put(key, exp, sig, kind, len(data))
         ):
             raise Forbidden("the signature does not match this request")
+        if await blocking(was_processed, ctx, key):
+            raise Forbidden("this upload has been processed already: start a new one")
         await blocking(store.put, key, data, kind)
         return Response(status_code=200)
 
