@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
@@ -25,6 +24,7 @@ from functions.deps import (
     get_context,
 )
 from functions.errors import responses
+from functions.forms import StrictForms
 from functions.fragments import htmx
 from huchu.config import DEFAULT_EVENT, Settings
 from huchu.errors import BadRequest, HuchuError, TooLarge
@@ -34,7 +34,7 @@ from huchu.photos.staged import discard, process_upload, start_upload
 from huchu.photos.upload import UploadRequest, upload_photo
 from huchu.schemas import UploadedPhoto, UploadStart, UploadTicket
 
-router = APIRouter(tags=["photos"])
+router = APIRouter(tags=["photos"], route_class=StrictForms)
 
 
 async def read_upload(file: StarletteUpload | None, max_bytes: int) -> bytes:
@@ -93,7 +93,7 @@ async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) ->
     return start_upload(ctx, start.event, start.content_type, start.size)
 
 
-class DiscardRefused(APIRoute):
+class DiscardRefused(StrictForms):
     """A refused direct upload has its staged bytes deleted, as the contract says (whatever
     the outcome), also when it is refused before its route runs (a field the schema refuses)."""
 

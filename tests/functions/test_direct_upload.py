@@ -109,6 +109,20 @@ def test_a_presigned_upload_is_processed_once(
     assert forget_processed(ctx, now + EXPIRES + 1) == 1 and not ctx.objects.list(PROCESSED)
 
 
+def test_a_title_not_in_utf8_is_refused(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    ticket = ticket_for(client, photos["obama.jpg"])
+    assert send(client, ticket, photos["obama.jpg"]) == 200
+    answer = client.post(
+        f"/api/uploads/{ticket['upload_id']}/process",
+        content=b"consent=true&title=caf%E9",  # Latin-1, not UTF-8
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400 and "UTF-8" in answer.json()["error"]["message"]
+    assert staged(ctx) == [] and ctx.vectors.count(ctx.photos, {}) == 0
+
+
 def test_limits_are_checked_before_a_byte_is_sent(client: TestClient, ctx: Context) -> None:
     too_big = ctx.settings.max_upload_bytes + 1
     answer = client.post(
