@@ -18,7 +18,7 @@ from functions.cards import CardCache
 from functions.headers import SecurityHeaders, page_csp
 from functions.ratelimit import RateLimiter, parse_networks
 from huchu.config import Settings
-from huchu.errors import HuchuError, TooLarge, error_body
+from huchu.errors import HuchuError, LengthRequired, TooLarge, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,6 +28,16 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 # Multipart framing and the small form fields around the file.
 FORM_OVERHEAD = 64 * 1024
+
+
+def unframed(headers: dict[bytes, bytes]) -> bool:
+    """A POST or PUT describes a body (Content-Type) with neither Content-Length nor chunked
+    transfer encoding: HTTP/1.1 reads it as no body, and its bytes as the next request."""
+    return (
+        b"content-type" in headers
+        and b"content-length" not in headers
+        and b"transfer-encoding" not in headers
+    )
 
 
 class BodyLimit:
@@ -46,10 +56,15 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _answer(scope, send, TooLarge("the upload is larger than the limit"))
-                return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _answer(scope, send, TooLarge("the upload is larger than the limit"))
+            return
+        if unframed(headers):
+            refused = LengthRequired("a body needs Content-Length or chunked transfer encoding")
+            await _answer(scope, send, refused, close=True)
+            return
         seen = 0
         over = False
         started = False
@@ -81,11 +96,14 @@ class BodyLimit:
             await _answer(scope, send, TooLarge("the upload is larger than the limit"))
 
 
-async def _answer(scope: Scope, send: Send, exc: HuchuError) -> None:
-    """An error from a middleware, in the same body (JSON or fragment) as from a route."""
+async def _answer(scope: Scope, send: Send, exc: HuchuError, close: bool = False) -> None:
+    """An error from a middleware, in the same body (JSON or fragment) as from a route;
+    ``close``: the connection ends with it (what follows on it cannot be trusted)."""
     from starlette.requests import Request
 
     response = errors.error_response(Request(scope), exc.status, exc.code, exc.message)
+    if close:
+        response.headers["Connection"] = "close"
     await response(scope, _no_receive, send)
 
 
