@@ -14,6 +14,7 @@ import argparse
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -32,6 +33,8 @@ from huchu.analysis import EngineSpec
 from huchu.config import Settings
 from huchu.inference.local import worker_analyze as _worker_analyze
 from huchu.inference.local import worker_init as _worker_init
+
+EVENT = "bench"
 
 
 def free_port() -> int:
@@ -54,7 +57,7 @@ def upload_all(
         r = local.client.post(
             f"{url}/api/photos",
             files={"file": (name, data, "image/jpeg")},
-            data={"consent": "true", "event": "bench"},
+            data={"consent": "true", "event": EVENT},
         )
         latencies.append(time.perf_counter() - t)
         if r.status_code not in (201, 422):
@@ -74,15 +77,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--photos", type=int, default=0, help="the first N photos only (0: all)")
     args = ap.parse_args()
     images = photos(sample_dir(args.data))
+    if args.photos:
+        images = dict(list(images.items())[: args.photos])
     work = list(images.items()) * args.rounds
     cores = os.cpu_count() or 2
 
     data_dir = Path(tempfile.mkdtemp(prefix="huchu-bench-"))
     port = free_port()
+    admin = secrets.token_urlsafe(24)  # to set up the event this run uploads to
     env = {
         **os.environ,
+        "HUCHU_ADMIN_TOKEN": admin,
         "HUCHU_RATE_LIMIT_PER_MINUTE": "0",
         "HUCHU_RECOMPUTE_SECONDS": "0",
         "HUCHU_ENGINE": "dlib",
@@ -103,6 +111,14 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
+        else:
+            raise RuntimeError("huchu serve did not become ready in 120 s")
+        put = httpx.put(
+            f"{url}/api/events/{EVENT}",
+            json={"name": "Upload benchmark"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        put.raise_for_status()
         upload_all(url, work[: cores * 2], cores * 2)  # warm every worker
         results = {c: upload_all(url, work, c) for c in (1, 4)}
     finally:

@@ -18,7 +18,7 @@ router = APIRouter(tags=["admin"])
 @router.get(
     "/api/admin/faces/{face_id}/embedding",
     response_model=Embedding,
-    responses=responses(403, 404),
+    responses=responses(403, 404, 429),
 )
 async def face_embedding(face_id: str, ctx: ContextDep, _: AdminDep) -> Embedding:
     """The face's vector exactly as stored."""

@@ -15,8 +15,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from functions import errors
+from functions.cards import CardCache
+from functions.headers import SecurityHeaders, page_csp
+from functions.ratelimit import RateLimiter, parse_networks
 from huchu.config import Settings
-from huchu.errors import Forbidden, HuchuError, TooLarge, error_body
+from huchu.errors import Forbidden, HuchuError, LengthRequired, TooLarge, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,6 +29,16 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 # Multipart framing and the small form fields around the file.
 FORM_OVERHEAD = 64 * 1024
+
+
+def unframed(headers: dict[bytes, bytes]) -> bool:
+    """A POST or PUT describes a body (Content-Type) with neither Content-Length nor chunked
+    transfer encoding: HTTP/1.1 reads it as no body, and its bytes as the next request."""
+    return (
+        b"content-type" in headers
+        and b"content-length" not in headers
+        and b"transfer-encoding" not in headers
+    )
 
 
 class BodyLimit:
@@ -44,10 +57,15 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _answer(scope, send, TooLarge("the upload is larger than the limit"))
-                return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _answer(scope, send, TooLarge("the upload is larger than the limit"))
+            return
+        if unframed(headers):
+            refused = LengthRequired("a body needs Content-Length or chunked transfer encoding")
+            await _answer(scope, send, refused, close=True)
+            return
         seen = 0
         over = False
         started = False
@@ -96,11 +114,14 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
 
-async def _answer(scope: Scope, send: Send, exc: HuchuError) -> None:
-    """An error from a middleware, in the same body (JSON or fragment) as from a route."""
+async def _answer(scope: Scope, send: Send, exc: HuchuError, close: bool = False) -> None:
+    """An error from a middleware, in the same body (JSON or fragment) as from a route;
+    ``close``: the connection ends with it (what follows on it cannot be trusted)."""
     from starlette.requests import Request
 
     response = errors.error_response(Request(scope), exc.status, exc.code, exc.message)
+    if close:
+        response.headers["Connection"] = "close"
     await response(scope, _no_receive, send)
 
 
@@ -169,6 +190,11 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
 
 def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> FastAPI:
     app = FastAPI(title=title, version="1")
+    # Per container: a guesser is slowed at least as much as one container's share of it.
+    app.state.admin_failures = RateLimiter(settings.admin_failures_per_minute)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.cards = CardCache(settings.cards_per_minute)
+    app.state.max_upload_bytes = settings.max_upload_bytes  # for OpenAPI
     errors.install(app)
     for router in routers:
         app.include_router(router)
@@ -176,6 +202,7 @@ def create_app(title: str, routers: Sequence[APIRouter], settings: Settings) -> 
     add_cors(app, settings)
     if settings.origin_secret:
         app.add_middleware(OriginCheck, secret=settings.origin_secret)
+    app.add_middleware(SecurityHeaders, page_csp=page_csp(settings))
     return app
 
 

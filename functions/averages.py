@@ -82,7 +82,9 @@ async def event_graph(
     )
 
 
-@router.post("/api/averages/recompute", response_model=Averages, responses=responses(400, 403, 404))
+@router.post(
+    "/api/averages/recompute", response_model=Averages, responses=responses(400, 403, 404, 429)
+)
 async def recompute_now(ctx: ContextDep, _: AdminDep, event: KnownEvent) -> Averages:
     """Recompute now (admin)."""
     return await blocking(game.recompute, ctx, event)

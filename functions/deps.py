@@ -61,8 +61,32 @@ def is_admin(ctx: Context, authorization: str | None) -> bool:
     return hmac.compare_digest(authorization[7:].strip(), token)
 
 
+def client_of(request: Request) -> str:
+    """Who the client is, believing X-Forwarded-For only from the app's trusted proxies."""
+    peer = request.client.host if request.client else None
+    proxies = getattr(request.app.state, "trusted_proxies", ())
+    return client_address(peer, request.headers.get("x-forwarded-for"), proxies)
+
+
+def admin_attempt(request: Request, authorization: str | None) -> bool:
+    """Whether ``authorization`` is the admin's; a client that sent too many wrong tokens in
+    the last minute gets 429 before its token is even compared."""
+    ctx = get_context(request)
+    if not authorization or not ctx.settings.admin_token:
+        return False
+    failures: RateLimiter | None = getattr(request.app.state, "admin_failures", None)
+    client = client_of(request)
+    if failures is not None:
+        failures.check(client)
+    if is_admin(ctx, authorization):
+        return True
+    if failures is not None:
+        failures.hit(client)
+    return False
+
+
 def admin_flag(request: Request, authorization: Annotated[str | None, Header()] = None) -> bool:
-    return is_admin(get_context(request), authorization)
+    return admin_attempt(request, authorization)
 
 
 def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -71,7 +95,7 @@ def require_admin(request: Request, authorization: Annotated[str | None, Header(
         raise Forbidden("admin calls are disabled: HUCHU_ADMIN_TOKEN is not set")
     if not authorization:
         raise Forbidden("admin calls need Authorization: Bearer <token>")
-    if not is_admin(ctx, authorization):
+    if not admin_attempt(request, authorization):
         raise Forbidden("the admin token is not valid")
 
 
@@ -107,9 +131,7 @@ def rate_limit(request: Request) -> None:
     """Counts an expensive call against its client where the app keeps a limiter."""
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
-        peer = request.client.host if request.client else None
-        forwarded = request.headers.get("x-forwarded-for")
-        limiter.hit(client_address(peer, forwarded, request.app.state.trusted_proxies))
+        limiter.hit(client_of(request))
 
 
 RateLimitDep = Annotated[None, Depends(rate_limit)]

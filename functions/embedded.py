@@ -15,13 +15,15 @@ from fastapi.responses import JSONResponse, Response
 
 from functions import admin, averages, catalog, events, photos
 from functions.app import BodyLimit, add_cors
+from functions.cards import CardCache
 from functions.deps import ContextDep, blocking
 from functions.errors import install, responses
+from functions.headers import SecurityHeaders, page_csp
 from functions.ratelimit import RateLimiter, parse_networks
 from huchu.context import Context
 from huchu.errors import Forbidden, NotFound, error_body
 from huchu.health import diagnose
-from huchu.photos.staged import STAGING
+from huchu.photos.staged import PROCESSED, STAGING, was_processed
 from huchu.photos.sweep import sweep
 from huchu.schemas import Health, Readiness
 from huchu.stores.objects import LocalObjectStore
@@ -77,9 +79,12 @@ def ops_router() -> APIRouter:
         if (
             not isinstance(store, LocalObjectStore)
             or not key.startswith(STAGING)
+            or key.startswith(PROCESSED)
             or not store.signer.verify_put(key, exp, sig, kind, len(data))
         ):
             raise Forbidden("the signature does not match this request")
+        if await blocking(was_processed, ctx, key):
+            raise Forbidden("this upload has been processed already: start a new one")
         await blocking(store.put, key, data, kind)
         return Response(status_code=200)
 
@@ -108,6 +113,9 @@ def create_embedded_app(
     app = FastAPI(title="Huchu", version="1", lifespan=lifespan)
     app.state.context = ctx
     app.state.rate_limiter = RateLimiter(ctx.settings.rate_limit_per_minute)
+    app.state.admin_failures = RateLimiter(ctx.settings.admin_failures_per_minute)
+    app.state.cards = CardCache(ctx.settings.cards_per_minute)
+    app.state.max_upload_bytes = ctx.settings.max_upload_bytes  # for OpenAPI
     app.state.trusted_proxies = parse_networks(ctx.settings.trusted_proxies)
     install(app)
     for router in (
@@ -123,8 +131,11 @@ def create_embedded_app(
     if site_dir is not None and site_dir.is_dir():
         from functions.site import SiteFiles
 
-        app.mount("/", SiteFiles(directory=site_dir, html=True), name="site")
+        # What no route takes: mounted at "/", the site would match every path and method
+        # first, and a route's 405 (wrong method) would become the site's 404 or 405.
+        app.router.default = SiteFiles(directory=site_dir, html=True)
     app.add_middleware(BodyLimit, max_bytes=ctx.settings.max_upload_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_cors(app, ctx.settings)
+    app.add_middleware(SecurityHeaders, page_csp=page_csp(ctx.settings))
     return app

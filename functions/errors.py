@@ -26,6 +26,7 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    411: "length_required",
     413: "too_large",
     415: "unsupported_media_type",
     422: "no_face",
@@ -136,6 +137,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        limit = getattr(app.state, "max_upload_bytes", None)
+        if limit is not None and "UploadStart" in components:
+            components["UploadStart"]["properties"]["size"]["maximum"] = limit
         app.openapi_schema = schema
     return app.openapi_schema
 

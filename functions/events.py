@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 
 from functions.app import create_app as create_function
 from functions.app import lazy_handler
+from functions.cards import card_response
 from functions.deps import AdminDep, ContextDep, EventQuery, blocking, get_context
 from functions.errors import responses
 from functions.fragments import htmx, lang
 from huchu import events, sharing
 from huchu.config import DEFAULT_EVENT, EVENT_PATTERN, Settings
-from huchu.context import Context
 from huchu.game.standing import standing
 from huchu.schemas import EventInfo, EventSetup, Standing
 
@@ -40,7 +40,9 @@ async def get_event(event: EventPath, request: Request, ctx: ContextDep) -> Resp
     return htmx(request, "fragments/event.html", "info", body)
 
 
-@setup_router.put("/api/events/{event}", response_model=EventInfo, responses=responses(400, 403))
+@setup_router.put(
+    "/api/events/{event}", response_model=EventInfo, responses=responses(400, 403, 429)
+)
 async def put_event(event: EventPath, body: EventSetup, ctx: ContextDep, _: AdminDep) -> EventInfo:
     """Set up or change an event (admin): name, dates, open or closed."""
     return await blocking(events.put, ctx, event, body)
@@ -60,7 +62,7 @@ async def event_qr(event: EventPath, request: Request, ctx: ContextDep) -> Respo
 @router.get(
     "/api/faces/{face_id}/card.png",
     response_class=Response,
-    responses={**responses(400, 404), 200: {"content": {"image/png": {}}}},
+    responses={**responses(400, 404, 429), 200: {"content": {"image/png": {}}}},
 )
 async def face_card(
     face_id: str,
@@ -69,13 +71,13 @@ async def face_card(
     lang_: Annotated[Literal["ko", "en"] | None, Query(alias="lang")] = None,
 ) -> Response:
     """A 1080x1350 share card: portrait, event, current average, rank, best look-alike."""
-    return await _card(ctx, face_id, lang_ or lang(request), "png")  # type: ignore[arg-type]  # lang() answers ko or en
+    return await card_response(request, ctx, face_id, lang_ or lang(request), "png")  # type: ignore[arg-type]  # lang() answers ko or en
 
 
 @router.get(
     "/api/faces/{face_id}/card.jpg",
     response_class=Response,
-    responses={**responses(400, 404), 200: {"content": {"image/jpeg": {}}}},
+    responses={**responses(400, 404, 429), 200: {"content": {"image/jpeg": {}}}},
 )
 async def face_card_jpeg(
     face_id: str,
@@ -84,12 +86,7 @@ async def face_card_jpeg(
     lang_: Annotated[Literal["ko", "en"] | None, Query(alias="lang")] = None,
 ) -> Response:
     """The same share card as a JPEG of at most 200 KB: what the page's share button posts."""
-    return await _card(ctx, face_id, lang_ or lang(request), "jpeg")  # type: ignore[arg-type]  # lang() answers ko or en
-
-
-async def _card(ctx: Context, face_id: str, language: sharing.Lang, kind: str) -> Response:
-    data = await blocking(sharing.card, ctx, face_id, language, kind)
-    return Response(data, media_type=f"image/{kind}", headers={"Cache-Control": "no-store"})
+    return await card_response(request, ctx, face_id, lang_ or lang(request), "jpeg")  # type: ignore[arg-type]  # lang() answers ko or en
 
 
 @router.get("/api/faces/{face_id}/standing", response_model=Standing, responses=responses(400, 404))

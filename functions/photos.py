@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from functions.app import create_app as create_function
@@ -19,18 +21,20 @@ from functions.deps import (
     RateLimitDep,
     TitleForm,
     blocking,
+    get_context,
 )
 from functions.errors import responses
+from functions.forms import StrictForms
 from functions.fragments import htmx
 from huchu.config import DEFAULT_EVENT, Settings
-from huchu.errors import BadRequest, TooLarge
+from huchu.errors import BadRequest, HuchuError, TooLarge
 from huchu.photos import validate
 from huchu.photos.delete import delete_photo
 from huchu.photos.staged import discard, process_upload, start_upload
 from huchu.photos.upload import UploadRequest, upload_photo
 from huchu.schemas import UploadedPhoto, UploadStart, UploadTicket
 
-router = APIRouter(tags=["photos"])
+router = APIRouter(tags=["photos"], route_class=StrictForms)
 
 
 async def read_upload(file: StarletteUpload | None, max_bytes: int) -> bytes:
@@ -89,39 +93,57 @@ async def create_upload(ctx: ContextDep, _: RateLimitDep, start: UploadStart) ->
     return start_upload(ctx, start.event, start.content_type, start.size)
 
 
-@router.post(
-    "/api/uploads/{upload_id}/process",
-    status_code=201,
-    response_model=UploadedPhoto,
-    responses=responses(400, 403, 404, 413, 415, 422, 429),
-)
+class DiscardRefused(StrictForms):
+    """A refused direct upload has its staged bytes deleted, as the contract says (whatever
+    the outcome), also when it is refused before its route runs (a field the schema refuses)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def refusing(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (RequestValidationError, HuchuError):
+                upload_id = request.path_params.get("upload_id", "")
+                await blocking(discard, get_context(request), upload_id)
+                raise
+
+        return refusing
+
+
 async def process_staged(
     upload_id: str,
     request: Request,
     ctx: ContextDep,
     owner: OwnerDep,
     _: RateLimitDep,
-    # Checked by the code, not the schema: a refused request must still delete its bytes.
-    consent: Annotated[str | None, Form(description="must be `true`")] = None,
-    title: Annotated[str | None, Form(description="the photo's title")] = None,
+    consent: ConsentForm,
+    title: TitleForm = None,
     event: EventForm = DEFAULT_EVENT,
 ) -> Response:
     """The uploaded photo, processed as ``POST /api/photos``; the staged bytes are deleted."""
-    try:
-        validate.consent(consent)
-        clean_title = validate.title(title)
-    except BadRequest:
-        await blocking(discard, ctx, upload_id)
-        raise
+    validate.consent(consent)
+    clean_title = validate.title(title)
     body = await blocking(process_upload, ctx, upload_id, event, clean_title, owner)
     return _uploaded(request, body)
+
+
+router.add_api_route(
+    "/api/uploads/{upload_id}/process",
+    process_staged,
+    methods=["POST"],
+    status_code=201,
+    response_model=UploadedPhoto,
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
+    route_class_override=DiscardRefused,
+)
 
 
 @router.delete(
     "/api/photos/{photo_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(400, 403, 404),
+    responses=responses(400, 403, 404, 429),
 )
 async def remove_photo(
     photo_id: str,

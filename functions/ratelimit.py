@@ -83,6 +83,13 @@ class RateLimiter:
 
     def hit(self, client: str) -> None:
         """Count one call; ``Throttled`` when the client spent its minute."""
+        self._count(client, record=True)
+
+    def check(self, client: str) -> None:
+        """``Throttled`` when the client spent its minute; counts nothing."""
+        self._count(client, record=False)
+
+    def _count(self, client: str, record: bool) -> None:
         if self.per_minute <= 0:
             return
         now = self.clock()
@@ -94,7 +101,8 @@ class RateLimiter:
             if len(window) >= self.per_minute:
                 wait = max(1, math.ceil(WINDOW_SECONDS - (now - window[0])))
                 raise Throttled(f"too many calls; retry in {wait} s", wait)
-            window.append(now)
+            if record:
+                window.append(now)
             while len(self.seen) > self.max_clients:
                 self.seen.popitem(last=False)
 

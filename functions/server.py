@@ -15,6 +15,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from functions.app import unframed
 from huchu.errors import error_body
 
 UNREADABLE = "the request could not be read: malformed, or its line or headers are too long"
@@ -29,6 +30,7 @@ def _json_400() -> tuple[list[tuple[bytes, bytes]], bytes]:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
+        (b"x-content-type-options", b"nosniff"),
     ]
     return headers, body
 
@@ -56,7 +58,20 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
     class JsonHttpToolsProtocol(HttpToolsProtocol):
         """httptools, answering an unreadable request with the JSON error body."""
 
+        unframed = False
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self.unframed = self.scope["method"] in ("POST", "PUT") and unframed(
+                dict(self.scope["headers"])
+            )
+
         def send_400_response(self, msg: str) -> None:
+            if self.unframed and self.cycle is not None and not self.cycle.response_complete:
+                # What failed to parse is the unframed body, sent after its headers: the app
+                # answers that request 411 and closes the connection; no 400 may go first.
+                self.flow.pause_reading()
+                return
             headers, body = _json_400()
             head = [b"HTTP/1.1 400 Bad Request\r\n"]
             for name, value in [*self.server_state.default_headers, *headers]:

@@ -16,6 +16,11 @@ DEFAULT_EVENT = "default"
 MAX_PAGE = 100
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "admin", "password", "token"}
+# An admin token anyone can guess in a few tries is refused at start: at least this long,
+# with at least this many different characters (a hex string of 16 has ~64 bits).
+MIN_ADMIN_TOKEN_CHARS = 16
+MIN_ADMIN_TOKEN_DISTINCT = 8
+TOKEN_ADVICE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Settings(BaseSettings):
@@ -56,6 +61,10 @@ class Settings(BaseSettings):
     min_free_bytes: int = Field(64 * 1024 * 1024, ge=0)
     max_decodes: int = Field(2, ge=1)
     rate_limit_per_minute: int = Field(60, ge=0)
+    # Wrong admin tokens a client may send in a minute before its admin calls answer 429.
+    admin_failures_per_minute: int = Field(10, ge=0)
+    # Share cards a client may have drawn in a minute (a cached card costs nothing).
+    cards_per_minute: int = Field(12, ge=0)
     url_secret: str | None = None
     public_base_url: str = ""
     # The participant page's public address, for event QR codes and share cards.
@@ -73,6 +82,19 @@ class Settings(BaseSettings):
     def _refuse_placeholders(cls, value: str | None) -> str | None:
         if value is not None and value.strip().lower() in _PLACEHOLDER_SECRETS:
             raise ValueError("refusing a placeholder secret; set a real random value")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _refuse_weak_admin_token(cls, value: str | None) -> str | None:
+        if not value:
+            return value  # unset or empty: admin calls are disabled
+        if len(value) < MIN_ADMIN_TOKEN_CHARS or len(set(value)) < MIN_ADMIN_TOKEN_DISTINCT:
+            raise ValueError(
+                f"HUCHU_ADMIN_TOKEN is too weak: use at least {MIN_ADMIN_TOKEN_CHARS} random"
+                f" characters (at least {MIN_ADMIN_TOKEN_DISTINCT} different ones), e.g."
+                f" {TOKEN_ADVICE}"
+            )
         return value
 
     @property

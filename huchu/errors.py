@@ -48,6 +48,11 @@ class TooLarge(HuchuError):
     status = 413
 
 
+class LengthRequired(HuchuError):
+    code = "length_required"
+    status = 411
+
+
 class UnsupportedMedia(HuchuError):
     code = "unsupported_media_type"
     status = 415

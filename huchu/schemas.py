@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
     StrictBool,
     field_validator,
@@ -402,12 +403,29 @@ class Analyzed(Model):
     faces: list[AnalyzedFace]
 
 
+# Types the decoder takes; anything else is refused before a byte is sent.
+IMAGE_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/bmp",
+    "image/tiff",
+    "image/heic",
+    "image/heif",
+}
+
+
 class UploadStart(Model):
     """``POST /api/uploads``: what the browser is about to send."""
 
     event: str = Field("default", pattern=EVENT_PATTERN)
-    content_type: str = Field(description="the photo's media type, e.g. image/jpeg (else 415)")
-    size: int = Field(ge=1, description="the exact number of bytes that will be sent")
+    content_type: str = Field(
+        description="the photo's media type (another type: 415)",
+        json_schema_extra={"enum": list[JsonValue](sorted(IMAGE_TYPES))},
+    )
+    # Its maximum (HUCHU_MAX_UPLOAD_BYTES, a setting) is added to the app's OpenAPI.
+    size: int = Field(ge=1, description="the exact number of bytes that will be sent (else 413)")
 
 
 class UploadTicket(Model):

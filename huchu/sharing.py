@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
-from dataclasses import replace
+import json
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -116,11 +118,43 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
     return text, keys
 
 
-def card(ctx: Context, face_id: str, lang: Lang, kind: str = "png") -> bytes:
-    """The 1080x1350 share card of a face, as ``png`` or ``jpeg``."""
+# Bump when the card's drawing changes, so that no cache serves an old design.
+CARD_DESIGN = 1
+
+
+@dataclass(frozen=True)
+class CardParts:
+    """Everything a card shows: its words and its three pictures (None where there is none)."""
+
+    text: CardText
+    portrait: bytes | None
+    average: bytes | None
+    lookalike: bytes | None
+
+    def digest(self, kind: str) -> str:
+        """Equal digests draw equal cards: a cache key and the card's ETag. The pictures are
+        hashed by content, so a picture redrawn under its old key (after a delete) counts."""
+        h = hashlib.sha256(json.dumps([CARD_DESIGN, kind, asdict(self.text)]).encode())
+        for picture in (self.portrait, self.average, self.lookalike):
+            h.update(b"-" if picture is None else hashlib.sha256(picture).digest())
+        return h.hexdigest()[:32]
+
+
+def card_parts(ctx: Context, face_id: str, lang: Lang) -> CardParts:
+    """What the face's card shows now (a few reads: cheap next to drawing it)."""
     text, keys = card_text(ctx, face_id, lang)
     portrait, average, look = (_get(ctx, keys[k]) for k in ("portrait", "average", "lookalike"))
-    return share_card(portrait, average, look, text, kind)
+    return CardParts(text, portrait, average, look)
+
+
+def render_card(parts: CardParts, kind: str) -> bytes:
+    """Draw the card: the costly part (a second or more of CPU)."""
+    return share_card(parts.portrait, parts.average, parts.lookalike, parts.text, kind)
+
+
+def card(ctx: Context, face_id: str, lang: Lang, kind: str = "png") -> bytes:
+    """The 1080x1350 share card of a face, as ``png`` or ``jpeg``."""
+    return render_card(card_parts(ctx, face_id, lang), kind)
 
 
 def _get(ctx: Context, key: str | None) -> bytes | None:

@@ -26,6 +26,22 @@ def png_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
     )
 
 
+def png_text_bomb(inflated: int = 50 * 1024 * 1024) -> bytes:
+    """A 1x1 PNG whose compressed text chunk (zTXt) inflates to ``inflated`` bytes."""
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    packer = zlib.compressobj(9)
+    block = b"a" * (1024 * 1024)
+    text = b"".join(packer.compress(block) for _ in range(inflated // len(block)))
+    text += packer.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"zTXt", b"Comment\x00\x00" + text)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00\xc8\x96\x78"))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
 def encode(img: Image.Image, fmt: str, **kw: object) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format=fmt, **kw)
@@ -76,5 +92,6 @@ def broken(face_jpeg: bytes) -> dict[str, tuple[bytes, str]]:
         "text.jpg": (b"this is not an image, only text named .jpg\n" * 3, "unsupported_media_type"),
         "truncated.jpg": (face_jpeg[: len(face_jpeg) // 3], "unsupported_media_type"),
         "bomb.png": (png_bomb(), "too_large"),
+        "text_bomb.png": (png_text_bomb(), "too_large"),
         "one_pixel.png": (encode(Image.new("RGB", (1, 1), (200, 150, 120)), "PNG"), "no_face"),
     }

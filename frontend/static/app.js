@@ -29,6 +29,8 @@
     // htmx 2 refuses other origins unless told otherwise; the site and API may differ.
     htmx.config.selfRequestsOnly = false;
     htmx.config.withCredentials = false;
+    // The pages' policy allows no inline style: htmx's own indicator <style> would be refused.
+    htmx.config.includeIndicatorStyles = false;
     htmx.config.responseHandling = [
       { code: "204", swap: false },
       { code: "[23]..", swap: true },
@@ -155,6 +157,7 @@
     });
   }
 
+  var CY_SHEET = "__________cytoscape_stylesheet";
   function drawGraph(graph) {
     var el = document.getElementById("graph");
     if (!window.cytoscape || !el) return;
@@ -164,6 +167,13 @@
       return { data: { id: e.source + "-" + e.target, source: e.source, target: e.target, score: e.score } };
     }));
     var lo = graph.min_score, span = Math.max(1e-6, 1 - lo);
+    // cytoscape adds an inline <style> unless an element with this id exists, and the pages'
+    // policy refuses inline styles: its one rule is in huchu.css instead.
+    if (!document.getElementById(CY_SHEET)) {
+      var mark = document.createElement("meta");
+      mark.id = CY_SHEET;
+      document.head.appendChild(mark);
+    }
     var cy = cytoscape({
       container: el, elements: elements, layout: { name: "cose", animate: false },
       style: [

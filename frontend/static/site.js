@@ -121,16 +121,17 @@
     admin: function () {
       var tokenForm = document.getElementById("token-form");
       var tools = document.getElementById("admin-tools");
-      var token = function () { return localStorage.getItem(ADMIN_KEY) || ""; };
+      localStorage.removeItem(ADMIN_KEY);  // where earlier versions kept it, for good
+      var token = function () { return sessionStorage.getItem(ADMIN_KEY) || ""; };
       var show = function () { tokenForm.hidden = !!token(); tools.hidden = !token(); };
       show();
       tokenForm.addEventListener("submit", function (e) {
         e.preventDefault();
-        localStorage.setItem(ADMIN_KEY, document.getElementById("admin-token").value.trim());
+        sessionStorage.setItem(ADMIN_KEY, document.getElementById("admin-token").value.trim());
         document.getElementById("admin-token").value = "";
         show();
       });
-      document.getElementById("forget-token").addEventListener("click", function () { localStorage.removeItem(ADMIN_KEY); show(); });
+      document.getElementById("forget-token").addEventListener("click", function () { sessionStorage.removeItem(ADMIN_KEY); show(); });
       var call = function (method, path, json) {
         return fetch(api(path), {
           method: method,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import threading
 import warnings
@@ -28,6 +29,8 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"} | ({"HEIF"} if _H
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 RGB = NDArray[np.uint8]
+# What Pillow's PNG reader says of text chunks past MAX_TEXT_CHUNK or MAX_TEXT_MEMORY.
+_TEXT_BOMB = re.compile(r"(?i)decompressed data too large|too much memory used in text chunks")
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,13 @@ def _decode(data: bytes, max_pixels: int, max_side: int) -> DecodedImage:
         raise TooLarge("image has too many pixels") from None
     except UnidentifiedImageError:
         raise UnsupportedMedia("the file is not a decodable image") from None
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+    except ValueError as exc:
+        if _TEXT_BOMB.search(str(exc)):  # a compressed text chunk that inflates past the limit
+            raise TooLarge("the image's text metadata is too large") from None
+        raise UnsupportedMedia(
+            f"the image could not be decoded ({exc.__class__.__name__})"
+        ) from None
+    except (OSError, SyntaxError, EOFError, struct.error) as exc:
         raise UnsupportedMedia(
             f"the image could not be decoded ({exc.__class__.__name__})"
         ) from None

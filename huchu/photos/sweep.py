@@ -16,6 +16,7 @@ from collections import Counter
 from huchu.context import Context
 from huchu.errors import HuchuError
 from huchu.photos.delete import delete_photo
+from huchu.photos.staged import forget_processed
 from huchu.stores.ids import id_time, is_id
 from huchu.stores.objects import LocalObjectStore
 
@@ -67,6 +68,8 @@ def sweep(ctx: Context, older_than_s: float) -> Counter[str]:
     local = ctx.objects if isinstance(ctx.objects, LocalObjectStore) else None
     if local is not None and (cleared := local.clear_temporary(older_than_s)):
         done["temporary files of killed writes"] += cleared
+    if forgotten := forget_processed(ctx, time.time()):
+        done["marks of expired direct uploads"] += forgotten
     return done
 
 

@@ -102,8 +102,14 @@ def counts(ctx: Context) -> tuple[int, int, int]:
     """(objects, face vectors, photo records): what a failed request must not change."""
     return (
         len(
-            [k for k in ctx.objects.list("") if "/game/" not in k and not k.endswith("/event.json")]
-        ),  # game state and event set-ups are not the photo's
+            [
+                k
+                for k in ctx.objects.list("")
+                if "/game/" not in k
+                and not k.endswith("/event.json")
+                and not k.startswith("staging/processed/")
+            ]
+        ),  # game state, event set-ups and the marks of processed direct uploads
         ctx.vectors.count(ctx.faces, {}),
         ctx.vectors.count(ctx.photos, {}),
     )

@@ -22,13 +22,16 @@ from tests.servers import serving
 
 
 @contextmanager
-def embedded(tmp_path: Path, inference: LocalInference, **kw: Any) -> Iterator[FastAPI]:
-    """The embedded app on local files and Qdrant local mode, with settings ``kw``."""
+def embedded(
+    tmp_path: Path, inference: LocalInference, site: Path | None = None, **kw: Any
+) -> Iterator[FastAPI]:
+    """The embedded app on local files and Qdrant local mode, with settings ``kw``; with the
+    built ``site`` at ``/`` as ``huchu serve`` has it."""
     settings = make_settings(tmp_path, **kw)
     vectors = QdrantStore(None, settings.data_dir / "qdrant")
     ctx = assemble(settings, build_object_store(settings), vectors, inference)
     try:
-        yield create_embedded_app(ctx, scheduler=False)
+        yield create_embedded_app(ctx, site_dir=site, scheduler=False)
     finally:
         ctx.close()  # the stores, and the FalkorDB it started for the graph
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from functions.embedded import create_embedded_app
 from functions.wiring import assemble
 from huchu.context import Context
 from huchu.inference.local import LocalInference
+from huchu.photos.staged import EXPIRES, PROCESSED, STAGING, forget_processed
 from huchu.stores.factory import build_object_store, s3_client
 from huchu.stores.vectors import QdrantStore
 from tests.functions.conftest import counts, make_settings
@@ -51,7 +53,8 @@ def direct_upload(client: TestClient, data: bytes, **form: str) -> httpx.Respons
 
 
 def staged(ctx: Context) -> list[str]:
-    return ctx.objects.list("staging/")
+    """Staged bytes (not the marks of uploads processed already)."""
+    return [k for k in ctx.objects.list(STAGING) if not k.startswith(PROCESSED)]
 
 
 def test_direct_upload_answers_like_post_photos(
@@ -81,6 +84,43 @@ def test_staged_bytes_are_deleted_whatever_the_outcome(
     assert staged(ctx) == [] and counts(ctx) == before
     again = client.post(f"/api/uploads/{ticket['upload_id']}/process", data={"consent": "true"})
     assert again.status_code == 404
+
+
+def test_a_presigned_upload_is_processed_once(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    data = photos["obama.jpg"]
+    ticket = ticket_for(client, data)
+    assert send(client, ticket, data) == 200
+    process = f"/api/uploads/{ticket['upload_id']}/process"
+    assert client.post(process, data={"consent": "true"}).status_code == 201
+    before = counts(ctx)
+    # The same signed URL, within its 15 minutes: the API refuses the PUT itself; a bucket
+    # cannot tell, so the processing refuses it (and deletes the bytes).
+    again = send(client, ticket, data)
+    assert again == (403 if ticket["url"].startswith("/") else 200)
+    replay = client.post(process, data={"consent": "true"})
+    assert replay.status_code == 404 and replay.json()["error"]["code"] == "not_found"
+    assert counts(ctx) == before and ctx.vectors.count(ctx.photos, {}) == 1
+    assert staged(ctx) == []
+    # The mark outlives the signed PUT, then the start-up sweep forgets it.
+    now = time.time()
+    assert forget_processed(ctx, now) == 0 and ctx.objects.list(PROCESSED)
+    assert forget_processed(ctx, now + EXPIRES + 1) == 1 and not ctx.objects.list(PROCESSED)
+
+
+def test_a_title_not_in_utf8_is_refused(
+    client: TestClient, ctx: Context, photos: dict[str, bytes]
+) -> None:
+    ticket = ticket_for(client, photos["obama.jpg"])
+    assert send(client, ticket, photos["obama.jpg"]) == 200
+    answer = client.post(
+        f"/api/uploads/{ticket['upload_id']}/process",
+        content=b"consent=true&title=caf%E9",  # Latin-1, not UTF-8
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400 and "UTF-8" in answer.json()["error"]["message"]
+    assert staged(ctx) == [] and ctx.vectors.count(ctx.photos, {}) == 0
 
 
 def test_limits_are_checked_before_a_byte_is_sent(client: TestClient, ctx: Context) -> None:

@@ -178,3 +178,29 @@ def raw(url: str, head: str) -> tuple[int, str, bytes]:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+def test_a_body_without_length_or_chunking_is_411(
+    tmp_path: Path, inference: LocalInference, http: str
+) -> None:
+    """HTTP/1.1 reads such a body as none, and its bytes as the next request: the answer is
+    411 for the request, and the connection ends (its bytes are never taken as a request)."""
+    form = b'--b\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue\r\n--b--\r\n'
+    with embedded(tmp_path, inference) as app, like_huchu_serve(app, http) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                b"POST /api/photos HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: multipart/form-data; boundary=b\r\n\r\n" + form
+            )
+            answer = b""
+            while chunk := sock.recv(65536):  # until the server closes the connection
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 411 "), answer[:200]
+        assert json.loads(body)["error"]["code"] == "length_required"
+        assert answer.count(b"HTTP/1.1 ") == 1
+        # Framed bodies, and bodiless calls without Content-Type, are as before.
+        assert httpx.post(f"{url}/api/lookalikes", files={"file": ("a", b"x")}).status_code == 415
+        assert httpx.post(f"{url}/api/averages/recompute").status_code == 403

@@ -17,7 +17,7 @@ ERRORS = {
     ("POST", "/api/photos"): {400, 403, 404, 413, 415, 422, 429},
     ("POST", "/api/uploads"): {400, 403, 404, 413, 415, 429},
     ("POST", "/api/uploads/{upload_id}/process"): {400, 403, 404, 413, 415, 422, 429},
-    ("DELETE", "/api/photos/{photo_id}"): {400, 403, 404},
+    ("DELETE", "/api/photos/{photo_id}"): {400, 403, 404, 429},
     ("GET", "/api/photos"): {400, 404},
     ("GET", "/api/photos/{photo_id}"): {404},
     ("GET", "/api/faces"): {400, 404},
@@ -32,14 +32,14 @@ ERRORS = {
     ("GET", "/api/averages/history"): {400, 404},
     ("GET", "/api/leaderboard"): {400, 404},
     ("GET", "/api/graph"): {400, 404},
-    ("POST", "/api/averages/recompute"): {400, 403, 404},
+    ("POST", "/api/averages/recompute"): {400, 403, 404, 429},
     ("GET", "/api/events/{event}"): {400, 404},
-    ("PUT", "/api/events/{event}"): {400, 403},
+    ("PUT", "/api/events/{event}"): {400, 403, 429},
     ("GET", "/api/events/{event}/qr.svg"): {400, 404},
-    ("GET", "/api/faces/{face_id}/card.png"): {400, 404},
-    ("GET", "/api/faces/{face_id}/card.jpg"): {400, 404},
+    ("GET", "/api/faces/{face_id}/card.png"): {400, 404, 429},
+    ("GET", "/api/faces/{face_id}/card.jpg"): {400, 404, 429},
     ("GET", "/api/faces/{face_id}/standing"): {400, 404},
-    ("GET", "/api/admin/faces/{face_id}/embedding"): {403, 404},
+    ("GET", "/api/admin/faces/{face_id}/embedding"): {403, 404, 429},
 }
 
 

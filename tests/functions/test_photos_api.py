@@ -99,6 +99,7 @@ BAD_FORMS: list[tuple[str, dict[str, Any], str]] = [
     ("no consent", {"consent": "false"}, "bad_request"),
     ("bad event", {"event": "Not A Slug!"}, "bad_request"),
     ("long title", {"title": "x" * 101}, "bad_request"),
+    ("title not UTF-8", {"title": b"caf\xe9 \xff"}, "bad_request"),  # never stored as mojibake
 ]
 
 

@@ -1,4 +1,5 @@
-"""Property-based requests from the app's own OpenAPI, every schemathesis check on."""
+"""Property-based requests from the app's own OpenAPI, every schemathesis check on, against
+the whole app ``huchu serve`` runs: API and site (the site at ``/`` once hid the API's 405s)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from frontend.build import build_site
 from huchu.inference.local import LocalInference
 from tests.functions.conftest import ADMIN, upload
 from tests.functions.served import embedded, like_huchu_serve
@@ -22,7 +24,8 @@ SEED = 20261126
 def test_openapi_holds_under_schemathesis(
     tmp_path: Path, inference: LocalInference, photos: dict[str, bytes]
 ) -> None:
-    with embedded(tmp_path, inference, rate_limit_per_minute=0) as app:
+    site = build_site(tmp_path / "site")
+    with embedded(tmp_path, inference, site, rate_limit_per_minute=0, cards_per_minute=0) as app:
         with TestClient(app) as client:
             kept = upload(client, photos["obama.jpg"]).json()
             doomed = upload(client, photos["biden.jpg"]).json()

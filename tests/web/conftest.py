@@ -26,6 +26,7 @@ from tests.functions.conftest import inference as inference
 from tests.functions.conftest import make_settings
 from tests.functions.conftest import s3_endpoint as s3_endpoint
 from tests.servers import free_port, serving
+from tests.web.checks import csp_violations
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -111,8 +112,10 @@ def page(browser: Any) -> Iterator[Any]:
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
     )
     pg = context.new_page()
+    refused = csp_violations(pg)
     yield pg
     context.close()
+    assert not refused, refused
 
 
 def shot(page: Any, name: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.functions.conftest import ADMIN
-from tests.web.checks import EMOJI, check
+from tests.web.checks import EMOJI, check, csp_violations
 from tests.web.conftest import Live, shot
 
 TIMEOUT = 60_000
@@ -33,8 +33,10 @@ def fresh(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    refused = csp_violations(page)
     yield page
     context.close()
+    assert not refused, refused
     assert not errors, errors
 
 
@@ -226,3 +228,31 @@ def _upload(live: Live, data: bytes, slug: str) -> dict[str, Any]:
     assert answer.status_code == 201, answer.text
     body: dict[str, Any] = answer.json()
     return body
+
+
+def test_every_page_keeps_to_its_security_policy(
+    fresh: Any, live: Live, photos: dict[str, bytes]
+) -> None:
+    """Each page under its Content-Security-Policy: nothing refused (the fixture fails on any)."""
+    slug = event(live, "policy")
+    face = _upload(live, photos["biden.jpg"], slug)["faces"][0]["face_id"]
+    _upload(live, photos["obama.jpg"], slug)
+    httpx.post(
+        f"{live.api}/api/averages/recompute", params={"event": slug}, headers=AUTH, timeout=120
+    )
+    pages = ["index", "gallery", "averages", "lookalike", "mine", "screen", "admin"]
+    for page in [f"{p}.html?event={slug}" for p in pages] + [f"face.html?id={face}&event={slug}"]:
+        answer = fresh.goto(f"{live.url}/{page}")
+        assert "script-src 'self'" in answer.headers["content-security-policy"], page
+        assert answer.headers["x-frame-options"] == "DENY", page
+        fresh.wait_for_load_state("networkidle")
+    fresh.wait_for_selector("#similar li, #similar .empty", timeout=TIMEOUT)
+    fresh.locator("#graph").scroll_into_view_if_needed()
+    fresh.wait_for_selector("#graph[data-drawn]", state="attached", timeout=TIMEOUT)
+    fresh.goto(f"{live.url}/admin.html")
+    fresh.fill("#admin-token", ADMIN)
+    fresh.click("#token-form button")
+    fresh.wait_for_selector("#admin-tools:not([hidden])")
+    # Kept for this tab only: it is gone with the tab, and no other page's script reads it.
+    assert fresh.evaluate("localStorage.getItem('huchu-admin')") is None
+    assert fresh.evaluate("sessionStorage.getItem('huchu-admin')") == ADMIN

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from tests.functions.conftest import ADMIN
-from tests.web.checks import check, wrong_language
+from tests.web.checks import check, csp_violations, wrong_language
 from tests.web.conftest import ARTIFACTS, Live, shot
 
 TIMEOUT = 60_000
@@ -41,9 +41,11 @@ def visitor(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[Any,
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    refused = csp_violations(page)
     yield page, size, lang
     context.close()
     assert not errors, errors
+    assert not refused, refused
 
 
 def api_upload(live: Live, data: bytes, event: str, name: str = "p.jpg") -> dict[str, Any]:
@@ -73,12 +75,15 @@ def test_whole_journey(
     page.click("#token-form button")
     page.wait_for_selector("#admin-tools:not([hidden])")
     assert page.evaluate("document.querySelector('#admin-token').value") == ""
+    # Kept for this tab only: another script on the origin, or the next user, finds nothing.
+    assert page.evaluate("localStorage.getItem('huchu-admin')") is None
+    assert page.evaluate("sessionStorage.getItem('huchu-admin')") == ADMIN
     page.fill("#event-slug", slug)
     page.fill("#event-title", NAMES[lang])
     page.fill("#event-starts", "2026-11-26T18:00")
     page.click("#save-event")
     page.wait_for_selector("#poster:not([hidden])")
-    page.wait_for_function("document.querySelector('#poster-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#poster-qr').naturalWidth > 0")
     assert page.inner_text("#poster-name") == NAMES[lang]
     event = httpx.get(f"{live.api}/api/events/{slug}").json()
     assert event["name"] == NAMES[lang] and event["starts_at"]
@@ -107,7 +112,7 @@ def test_whole_journey(
     page.wait_for_selector(".standing-body", timeout=TIMEOUT)
     assert page.get_attribute(".standing-body", "data-rank") in ("1", "2")
     assert page.locator(".standing-body .similar li").count() == 1
-    page.wait_for_function("document.querySelector('.result img.annotated').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.result img.annotated').naturalWidth > 0")
     check(page, lang, "result")
     shot(page, f"{tag}-03-result")
 
@@ -138,7 +143,7 @@ def test_whole_journey(
     page.wait_for_selector(".averages .cohorts figure", timeout=TIMEOUT)
     assert page.locator("#admin-token, #recompute-button").count() == 0
     page.click("details.timeline summary >> nth=0")
-    page.wait_for_function("document.querySelector('details.timeline img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('details.timeline img').naturalWidth > 0")
     check(page, lang, "averages")
     shot(page, f"{tag}-05-averages")
     page.goto(f"{root}gallery.html?event={slug}")

@@ -49,7 +49,7 @@ def test_join_browse_average_and_delete(
     assert "POST /api/uploads" in sent and "POST /api/photos" not in sent
     assert any(s.startswith("PUT /files/staging/") for s in sent), sent
     assert any(s.startswith("POST /api/uploads/") and s.endswith("/process") for s in sent)
-    page.wait_for_function("document.querySelector('.result img.annotated').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.result img.annotated').naturalWidth > 0")
     assert page.evaluate("localStorage.getItem('huchu-owner')")
     shot(page, "02-result")
     for name in ("obama.jpg", "obama2.jpg", "astronaut.png"):
@@ -63,7 +63,7 @@ def test_join_browse_average_and_delete(
     shot(page, "03-gallery")
     page.select_option("#gender-filter", "female")
     page.wait_for_function(
-        "[...document.querySelectorAll('#grid .card')].length > 0", timeout=TIMEOUT
+        "() => [...document.querySelectorAll('#grid .card')].length > 0", timeout=TIMEOUT
     )
 
     obama = _face_of(live, "obama.jpg")
@@ -73,7 +73,7 @@ def test_join_browse_average_and_delete(
     assert original.get_attribute("src") is None  # the original photo is fetched on demand
     page.click("#face-detail details.original summary")
     page.wait_for_function(
-        "document.querySelector('#face-detail details.original img').naturalWidth > 0",
+        "() => document.querySelector('#face-detail details.original img').naturalWidth > 0",
         timeout=TIMEOUT,
     )
     page.wait_for_selector("#similar li", timeout=TIMEOUT)
@@ -111,7 +111,8 @@ def test_join_browse_average_and_delete(
     page.once("dialog", lambda d: d.accept())
     page.click("#my-photos .photo .delete")
     page.wait_for_function(
-        f"document.querySelectorAll('#my-photos .photo').length === {before - 1}", timeout=TIMEOUT
+        f"() => document.querySelectorAll('#my-photos .photo').length === {before - 1}",
+        timeout=TIMEOUT,
     )
     assert httpx.get(f"{live.api}/api/photos/{photo_id}").status_code == 404
     shot(page, "06-mine")
@@ -159,7 +160,7 @@ def test_static_site_from_another_origin(
     upload(page, files(tmp_path, photos, "biden.jpg"))
     page.wait_for_selector(".result img.annotated", timeout=TIMEOUT)
     page.wait_for_function(
-        "document.querySelector('.result img.annotated').naturalWidth > 0", timeout=TIMEOUT
+        "() => document.querySelector('.result img.annotated').naturalWidth > 0", timeout=TIMEOUT
     )
     assert page.evaluate("localStorage.getItem('huchu-owner')")
     items = httpx.get(f"{cross_origin.api}/api/photos").json()["items"]

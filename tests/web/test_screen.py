@@ -56,7 +56,7 @@ def test_an_upload_appears_on_the_screen_without_reload(
     path = urlsplit(male["portrait_url"]).path  # .../templates/male.jpg, or its small one
     stem, ext = path.rsplit(".", 1)
     assert {urlsplit(src).path for src in shown} & {path, f"{stem}-small.{ext}"}, (male, shown)
-    projector.wait_for_function("document.querySelector('#screen-qr').naturalWidth > 0")
+    projector.wait_for_function("() => document.querySelector('#screen-qr').naturalWidth > 0")
     assert projector.inner_text("#screen-event h1") == "Big night"
     check(projector, lang, "screen")
     projector.evaluate("window.__sameDocument = true")
@@ -72,6 +72,6 @@ def test_an_upload_appears_on_the_screen_without_reload(
     assert projector.locator("#screen-newest .card").count() == before + 1
     assert projector.evaluate("window.__sameDocument") is True  # no reload
     projector.wait_for_function(
-        "document.querySelector('#face-count').textContent.trim() === '2'", timeout=10_000
+        "() => document.querySelector('#face-count').textContent.trim() === '2'", timeout=10_000
     )
     shot(projector, f"{lang}-screen")
