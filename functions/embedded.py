@@ -120,6 +120,7 @@ def create_embedded_app(
     install(app)
     for router in (
         photos.router,
+        photos.staged_router,
         events.router,
         events.setup_router,
         catalog.router,

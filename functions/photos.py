@@ -111,6 +111,16 @@ class DiscardRefused(StrictForms):
         return refusing
 
 
+# The processing of a direct upload, with its own route class (refusals discard the bytes).
+staged_router = APIRouter(tags=["photos"], route_class=DiscardRefused)
+
+
+@staged_router.post(
+    "/api/uploads/{upload_id}/process",
+    status_code=201,
+    response_model=UploadedPhoto,
+    responses=responses(400, 403, 404, 413, 415, 422, 429),
+)
 async def process_staged(
     upload_id: str,
     request: Request,
@@ -128,15 +138,6 @@ async def process_staged(
     return _uploaded(request, body)
 
 
-router.add_api_route(
-    "/api/uploads/{upload_id}/process",
-    process_staged,
-    methods=["POST"],
-    status_code=201,
-    response_model=UploadedPhoto,
-    responses=responses(400, 403, 404, 413, 415, 422, 429),
-    route_class_override=DiscardRefused,
-)
 
 
 @router.delete(
@@ -163,7 +164,7 @@ async def remove_photo(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_function("Huchu photos", [router], settings or Settings())
+    return create_function("Huchu photos", [router, staged_router], settings or Settings())
 
 
 handler = lazy_handler(create_app)
