@@ -63,7 +63,9 @@ def _judge_photo(ctx: Context, gate: Gate, photo: dict[str, Any]) -> int | None:
 
     The photo record is written last and a face whose vector is already gone counts as
     gone: a run stopped between the two finishes on the next one."""
-    ids = [f["face_id"] for f in photo["faces"] if f.get("face_id")]
+    ids = [f["face_id"] for f in photo.get("faces") or [] if f.get("face_id")]
+    if not ids or not photo.get("image_key"):
+        return 0  # no counted face to judge again
     points = {p.id: p for p in ctx.vectors.retrieve(ctx.faces, ids, vectors=True)}
     stored = [points[i] for i in ids if i in points]
     try:
