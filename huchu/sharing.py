@@ -30,6 +30,8 @@ WORDS: dict[str, dict[str, str]] = {
         "waiting": "곧 평균 얼굴이 나와요",
         "rank": "{people}명 중 {rank}위",
         "provisional": "{people}명 중 {rank}위 · 다음 집계 전 잠정 순위",
+        "provisional_only": "다음 집계 전 잠정 순위",
+        "counted": "지난 집계 기준",
         "unranked": "첫 집계를 기다리는 중",
         "you": "나",
         "average": "우리의 평균 얼굴",
@@ -47,6 +49,8 @@ WORDS: dict[str, dict[str, str]] = {
         "waiting": "Our average face is coming soon",
         "rank": "#{rank} of {people}",
         "provisional": "#{rank} of {people} · provisional until the next count",
+        "provisional_only": "provisional until the next count",
+        "counted": "as of the last count",
         "unranked": "Waiting for the first count",
         "you": "Me",
         "average": "Our average face",
@@ -87,13 +91,7 @@ def card_text(ctx: Context, face_id: str, lang: Lang) -> tuple[CardText, dict[st
     text = CardText(
         event=events.name(ctx, event),
         headline=_headline(w, found),
-        rank=(
-            w["unranked"]
-            if found.rank is None
-            else w["provisional" if found.provisional else "rank"].format(
-                rank=found.rank, people=found.people
-            )
-        ),
+        rank=_rank_line(w, found),
         you=w["you"],
         average=w["average"],
         lookalike=w["no_lookalike"]
@@ -164,6 +162,17 @@ def _get(ctx: Context, key: str | None) -> bytes | None:
         return ctx.objects.get(key)
     except NotFound:
         return None
+
+
+def _rank_line(w: dict[str, str], found: Standing) -> str:
+    """The line under the headline: the rank where the headline gave a share; where the
+    headline already says the rank, only whether it is provisional (never said twice)."""
+    if found.rank is None:
+        return w["unranked"]
+    if found.closer_than is not None and 1 < found.rank < found.people:
+        key = "provisional" if found.provisional else "rank"
+        return w[key].format(rank=found.rank, people=found.people)
+    return w["provisional_only" if found.provisional else "counted"]
 
 
 def _headline(w: dict[str, str], found: Standing) -> str:
